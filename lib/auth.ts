@@ -1,0 +1,84 @@
+/**
+ * Who is calling. Okta proves itself only with the shared secret header (it does not sign
+ * payloads); Hookdeck adds an HMAC-SHA256 signature of the raw body.
+ *
+ * Policy (documented in the README, "Authentication"):
+ * - OKTA_AUTH_SECRET set: every request must carry one of its values in OKTA_AUTH_HEADER.
+ *   Hookdeck forwards Okta's headers unchanged, so this holds behind Hookdeck too, and a
+ *   Hookdeck signature never stands in for it: anyone can post to a public Hookdeck source.
+ * - HOOKDECK_SIGNING_SECRET set: a request carrying x-hookdeck-signature(-2) must match one of
+ *   its values. With no Okta secret configured, the signature is required on every request.
+ * - Neither set: only the local stage runs, open (see config.assertSecured).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Config } from './config';
+import { RequestError } from './errors';
+
+export type Caller = 'okta' | 'hookdeck' | 'unauthenticated';
+
+const HOOKDECK_SIGNATURE_HEADERS = ['x-hookdeck-signature', 'x-hookdeck-signature-2'];
+
+// Compare HMACs under a per-container random key: equal-length digests make timingSafeEqual
+// usable for inputs of any length, and the time taken says nothing about the secret.
+const comparisonKey = randomBytes(32);
+function digest(value: string | Buffer): Buffer {
+  return createHmac('sha256', comparisonKey).update(value).digest();
+}
+
+/** True when `candidate` equals any of `accepted`; every value is compared, no early exit. */
+export function matchesAny(candidate: string, accepted: readonly string[]): boolean {
+  const candidateDigest = digest(candidate);
+  let match = false;
+  for (const value of accepted) {
+    match = timingSafeEqual(candidateDigest, digest(value)) || match;
+  }
+  return match;
+}
+
+export function hookdeckSignature(rawBody: Buffer, signingSecret: string): string {
+  return createHmac('sha256', signingSecret).update(rawBody).digest('base64');
+}
+
+function unauthorized(message: string): RequestError {
+  return new RequestError(401, 'unauthorized', message);
+}
+
+/**
+ * Throws a 401 RequestError unless the request is proven to come from Okta or from Hookdeck under
+ * the policy above. Messages name the header to fix, never a value.
+ */
+export function authenticate(
+  headers: Record<string, string>,
+  rawBody: Buffer,
+  config: Pick<Config, 'oktaAuthHeader' | 'oktaAuthSecrets' | 'hookdeckSigningSecrets'>,
+): Caller {
+  const { oktaAuthHeader, oktaAuthSecrets, hookdeckSigningSecrets } = config;
+  let caller: Caller = 'unauthenticated';
+
+  if (hookdeckSigningSecrets.length > 0) {
+    const signatures = HOOKDECK_SIGNATURE_HEADERS.map((h) => headers[h]).filter(
+      (s): s is string => s !== undefined && s !== '',
+    );
+    if (signatures.length > 0) {
+      const expected = hookdeckSigningSecrets.map((secret) => hookdeckSignature(rawBody, secret));
+      if (!signatures.some((signature) => matchesAny(signature, expected))) {
+        throw unauthorized('The x-hookdeck-signature header does not match the request body.');
+      }
+      caller = 'hookdeck';
+    } else if (oktaAuthSecrets.length === 0) {
+      throw unauthorized('The request has no x-hookdeck-signature header.');
+    }
+  }
+
+  if (oktaAuthSecrets.length > 0) {
+    const presented = headers[oktaAuthHeader];
+    if (presented === undefined || presented === '') {
+      throw unauthorized(`The request has no ${oktaAuthHeader} header.`);
+    }
+    if (!matchesAny(presented, oktaAuthSecrets)) {
+      throw unauthorized(`The ${oktaAuthHeader} header does not hold an accepted secret.`);
+    }
+    if (caller === 'unauthenticated') caller = 'okta';
+  }
+  return caller;
+}

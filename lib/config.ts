@@ -1,0 +1,92 @@
+import { ConfigError } from './errors';
+
+/**
+ * The one place where configuration is read. Everything else receives a `Config`.
+ * Values come from the environment (serverless.yml `environment`, `.env` for `npm start`).
+ */
+
+export interface Config {
+  /** Stage name; `local` is the only stage allowed to run without a secret. */
+  stage: string;
+  /** DynamoDB table holding events and delivery records. */
+  tableName: string;
+  /** AWS region for the DynamoDB client. */
+  region: string;
+  /** Endpoint override for DynamoDB Local; undefined means the real regional endpoint. */
+  dynamodbEndpoint: string | undefined;
+  /** Lower-cased name of the header Okta sends the shared secret in. */
+  oktaAuthHeader: string;
+  /** Accepted values of that header (several during rotation). */
+  oktaAuthSecrets: string[];
+  /** Accepted Hookdeck signing secrets (several during rotation). */
+  hookdeckSigningSecrets: string[];
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Time after which a delivery that is not yet stored is answered 503, in ms. */
+  requestBudgetMs: number;
+  /** `json` for CloudWatch, `pretty` for a developer's console. */
+  logFormat: 'json' | 'pretty';
+}
+
+/** Lambda's synchronous invocation payload limit is 6 MB: larger bodies never reach a function. */
+export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** Okta waits 3 s; answering 503 at 2.5 s leaves room for the network on both sides. */
+export const DEFAULT_REQUEST_BUDGET_MS = 2500;
+export const DEFAULT_TABLE_NAME = 'okta-events-local';
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a positive whole number, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const logFormat = env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json';
+  return {
+    stage: env.STAGE?.trim() || 'local',
+    tableName: env.EVENTS_TABLE?.trim() || DEFAULT_TABLE_NAME,
+    region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1',
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT?.trim() || undefined,
+    oktaAuthHeader: (env.OKTA_AUTH_HEADER?.trim() || 'authorization').toLowerCase(),
+    oktaAuthSecrets: list(env.OKTA_AUTH_SECRET),
+    hookdeckSigningSecrets: list(env.HOOKDECK_SIGNING_SECRET),
+    maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+    requestBudgetMs: positiveInt(env, 'REQUEST_BUDGET_MS', DEFAULT_REQUEST_BUDGET_MS),
+    logFormat,
+  };
+}
+
+export function hasAnySecret(config: Config): boolean {
+  return config.oktaAuthSecrets.length > 0 || config.hookdeckSigningSecrets.length > 0;
+}
+
+/**
+ * A deployed stage with no secret would store whatever anyone posts: refuse to serve instead.
+ * The local stage may run open, with a loud warning (see `scripts/start.ts`).
+ */
+export function assertSecured(config: Config): void {
+  if (!hasAnySecret(config) && config.stage !== 'local') {
+    throw new ConfigError(
+      `Stage "${config.stage}" has no OKTA_AUTH_SECRET or HOOKDECK_SIGNING_SECRET: refusing every request`,
+    );
+  }
+}
+
+let cached: Config | undefined;
+
+/** Configuration of this container, read once. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

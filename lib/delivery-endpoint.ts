@@ -1,0 +1,79 @@
+/**
+ * POST: an Okta event hook delivery. After createEndpoint has authenticated the caller:
+ * transport (415, 413), shape (400), then store and answer 204, or 503 when storage failed.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from './config';
+import { createDynamoDbClient } from './dynamodb';
+import { createEndpoint } from './endpoint';
+import { RequestError, StorageUnavailableError } from './errors';
+import type { DeliveryMeta } from './event-items';
+import { EventStore } from './event-store';
+import { type HttpRequest, noContent } from './http';
+import { isJsonContentType, parseDelivery } from './okta-contract';
+
+export interface DeliveryHandlerDeps {
+  config?: Config;
+  store?: EventStore;
+  now?: () => Date;
+}
+
+function checkTransport(request: HttpRequest, config: Config): void {
+  if (!isJsonContentType(request.headers['content-type'])) {
+    throw new RequestError(
+      415,
+      'unsupported_media_type',
+      'The Content-Type must be application/json, as Okta sends it.',
+    );
+  }
+  if (request.rawBody.length > config.maxBodyBytes) {
+    throw new RequestError(
+      413,
+      'body_too_large',
+      `The body is ${request.rawBody.length} bytes; at most ${config.maxBodyBytes} are accepted.`,
+    );
+  }
+}
+
+/** Runs `work` with an AbortSignal that fires when the request budget is spent. */
+async function withinBudget<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new StorageUnavailableError('the request budget ran out')),
+    Math.max(ms, 0),
+  );
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createDeliveryHandler(deps: DeliveryHandlerDeps = {}) {
+  let store = deps.store; // one client per container, made on first use
+  const now = deps.now ?? (() => new Date());
+
+  return createEndpoint(deps, async ({ request, config, log, started }) => {
+    checkTransport(request, config);
+    const delivery = parseDelivery(request.rawBody);
+    const meta: DeliveryMeta = {
+      // Okta always sends eventId; a body hash keeps retries of an id-less delivery together.
+      deliveryId:
+        delivery.eventId ?? `sha256:${createHash('sha256').update(request.rawBody).digest('hex')}`,
+      receivedAt: now().toISOString(),
+      hookdeckEventId: request.headers['x-hookdeck-eventid'] || undefined,
+    };
+    log.deliveryId = meta.deliveryId;
+    log.events = delivery.events.length;
+    log.eventTypes = [...new Set(delivery.events.map(({ event }) => event.eventType))];
+
+    const eventStore = (store ??= new EventStore(createDynamoDbClient(config), config.tableName));
+    const budget = config.requestBudgetMs - (performance.now() - started);
+    const result = await withinBudget(budget, (signal) =>
+      eventStore.storeDelivery(delivery, meta, signal),
+    );
+    log.stored = result.storedCount;
+    log.duplicates = result.duplicateCount;
+    return noContent();
+  });
+}

@@ -1,0 +1,24 @@
+/**
+ * The DynamoDB client: one per container, built from config. The only place that knows about
+ * DynamoDB Local's endpoint override and the timeouts that keep a request inside Okta's 3 s.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Config } from './config';
+
+/** DynamoDB Local accepts any credentials made only of letters and digits. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function createDynamoDbClient(
+  config: Pick<Config, 'region' | 'dynamodbEndpoint'>,
+): DynamoDBClient {
+  return new DynamoDBClient({
+    region: config.region,
+    ...(config.dynamodbEndpoint
+      ? { endpoint: config.dynamodbEndpoint, credentials: LOCAL_CREDENTIALS }
+      : {}),
+    // A PutItem takes milliseconds; these bound a dead or slow endpoint so that retries still
+    // end inside the request budget, after which the caller answers 503 anyway.
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 400, requestTimeout: 1000 },
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * What every HTTP endpoint shares: parse the API Gateway event, refuse to run unsecured,
+ * authenticate, map any error to a response in one place, and write one log line.
+ */
+import { type Caller, authenticate } from './auth';
+import { type Config, assertSecured, config as containerConfig } from './config';
+import {
+  type ApiGatewayEvent,
+  type HttpRequest,
+  type HttpResponse,
+  errorResponse,
+  parseRequest,
+} from './http';
+import { type RequestLog, logRequest } from './logger';
+
+export interface EndpointContext {
+  request: HttpRequest;
+  config: Config;
+  caller: Caller;
+  /** Fields the endpoint adds to its log line (delivery id, counts, event types). */
+  log: RequestLog;
+  started: number;
+}
+
+export function createEndpoint(
+  deps: { config?: Config },
+  handle: (context: EndpointContext) => Promise<HttpResponse>,
+) {
+  return async (event: ApiGatewayEvent): Promise<HttpResponse> => {
+    const started = performance.now();
+    const request = parseRequest(event);
+    const log: RequestLog = {
+      level: 'info',
+      requestId: request.requestId,
+      method: request.method,
+      path: request.path,
+      status: 0,
+      ms: 0,
+    };
+    let format: Config['logFormat'] = 'json';
+    let response: HttpResponse;
+    try {
+      const config = deps.config ?? containerConfig();
+      format = config.logFormat;
+      assertSecured(config);
+      const caller = authenticate(request.headers, request.rawBody, config);
+      log.caller = caller;
+      response = await handle({ request, config, caller, log, started });
+    } catch (error) {
+      response = errorResponse(error);
+      log.level = response.statusCode >= 500 ? 'error' : 'warn';
+      log.error = (JSON.parse(response.body ?? '{}') as { error?: string }).error;
+      log.reason = error instanceof Error ? error.message : String(error);
+    }
+    log.status = response.statusCode;
+    log.ms = Math.round(performance.now() - started);
+    logRequest(log, format);
+    return response;
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * The service's error types. They carry no HTTP knowledge beyond a caller's refusal status;
+ * `http.errorResponse` is the one place that turns any of them into a response.
+ */
+
+/** The request can never succeed as sent (4xx): auth, transport or shape. */
+export class RequestError extends Error {
+  override name = 'RequestError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly problems?: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** Storage failed, throttled or ran out of time: the sender should retry (503). */
+export class StorageUnavailableError extends Error {
+  override name = 'StorageUnavailableError';
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Events could not be stored: ${reason}`, options);
+  }
+}
+
+/** The deployment is missing configuration it must have (500, logged for the operator). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -1,0 +1,180 @@
+/**
+ * How events and deliveries are laid out in the one DynamoDB table. Pure functions: no I/O.
+ *
+ *   pk                     itemType   timeKey (GSI byTime)          what
+ *   EVENT#<uuid>           event      <published>#<uuid>            one Okta LogEvent
+ *   DELIVERY#<eventId>     delivery   <firstReceivedAt>#<eventId>   one accepted delivery
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { OktaDelivery, ParsedEvent } from './okta-contract';
+
+export type Item = Record<string, AttributeValue>;
+
+export const EVENT_PREFIX = 'EVENT#';
+export const DELIVERY_PREFIX = 'DELIVERY#';
+export const TIME_INDEX = 'byTime';
+
+/** DynamoDB's item limit is 400 KB, names and values included. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+/** Above this the event JSON is stored gzipped, leaving room for the searchable attributes. */
+const GZIP_ABOVE_BYTES = 300 * 1024;
+
+export interface DeliveryMeta {
+  /** Envelope eventId, or a hash of the body when the envelope has none. */
+  deliveryId: string;
+  receivedAt: string;
+  hookdeckEventId: string | undefined;
+}
+
+const S = (value: string): AttributeValue => ({ S: value });
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value.toWellFormed() : undefined;
+}
+
+function putString(item: Item, name: string, value: unknown): void {
+  const s = nonEmptyString(value);
+  if (s !== undefined) item[name] = S(s);
+}
+
+function putStringList(item: Item, name: string, values: unknown[]): void {
+  const list = values.map(nonEmptyString).filter((s): s is string => s !== undefined);
+  if (list.length > 0) item[name] = { L: list.map(S) };
+}
+
+export function eventKey(uuid: string): Item {
+  return { pk: S(EVENT_PREFIX + uuid) };
+}
+
+export function deliveryKey(deliveryId: string): Item {
+  return { pk: S(DELIVERY_PREFIX + deliveryId) };
+}
+
+/** Approximate DynamoDB item size: attribute names plus UTF-8 value bytes. */
+export function itemSize(item: Item): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) {
+    size += Buffer.byteLength(name) + valueSize(value);
+  }
+  return size;
+}
+
+function valueSize(value: AttributeValue): number {
+  if (value.S !== undefined) return Buffer.byteLength(value.S);
+  if (value.B !== undefined) return value.B.byteLength;
+  if (value.N !== undefined) return value.N.length;
+  if (value.L !== undefined) return 3 + value.L.reduce((n, v) => n + 1 + valueSize(v), 0);
+  return 1;
+}
+
+/** The item for one event: the exact JSON as sent, plus attributes to search and account by. */
+export function eventItem(
+  { event, rawJson }: ParsedEvent,
+  delivery: OktaDelivery,
+  meta: DeliveryMeta,
+): Item {
+  const item: Item = {
+    ...eventKey(event.uuid),
+    itemType: S('event'),
+    timeKey: S(`${event.published}#${event.uuid}`),
+    uuid: S(event.uuid),
+    eventType: S(event.eventType),
+    published: S(event.published),
+    deliveryId: S(meta.deliveryId),
+    receivedAt: S(meta.receivedAt),
+  };
+  const actor = event.actor;
+  if (actor && typeof actor === 'object') {
+    putString(item, 'actorId', actor.id);
+    putString(item, 'actorAlternateId', actor.alternateId);
+  }
+  const targets = Array.isArray(event.target) ? event.target : [];
+  putStringList(
+    item,
+    'targetIds',
+    targets.map((t) => t?.id),
+  );
+  putStringList(
+    item,
+    'targetAlternateIds',
+    targets.map((t) => t?.alternateId),
+  );
+  putString(item, 'source', delivery.source);
+  putString(item, 'eventTime', delivery.eventTime);
+  putString(item, 'hookdeckEventId', meta.hookdeckEventId);
+
+  if (Buffer.byteLength(rawJson) > GZIP_ABOVE_BYTES) {
+    item.eventGzip = { B: gzipSync(rawJson) };
+  } else {
+    item.event = S(rawJson);
+  }
+  return item;
+}
+
+/** The event's JSON text exactly as it was received. */
+export function eventJson(item: Item): string {
+  if (item.event?.S !== undefined) return item.event.S;
+  if (item.eventGzip?.B !== undefined) return gunzipSync(item.eventGzip.B).toString('utf8');
+  throw new Error(`Item ${item.pk?.S ?? '?'} holds no event`);
+}
+
+/** Largest uuid list kept on a delivery record; beyond it the count of omitted uuids is kept. */
+const MAX_DELIVERY_UUID_BYTES = 300 * 1024;
+
+export interface DeliveryOutcome {
+  storedCount: number;
+  duplicateCount: number;
+}
+
+/**
+ * An UpdateItem that records an accepted delivery. The first acceptance sets what was received
+ * and stored; a redelivery of the same delivery only bumps acceptedCount and lastReceivedAt.
+ */
+export function deliveryUpdate(
+  delivery: OktaDelivery,
+  meta: DeliveryMeta,
+  outcome: DeliveryOutcome,
+) {
+  const uuids: string[] = [];
+  let bytes = 0;
+  for (const { event } of delivery.events) {
+    bytes += Buffer.byteLength(event.uuid) + 4;
+    if (bytes > MAX_DELIVERY_UUID_BYTES) break;
+    uuids.push(event.uuid);
+  }
+  const eventTypes = [...new Set(delivery.events.map(({ event }) => event.eventType))];
+  const first: Record<string, AttributeValue> = {
+    itemType: S('delivery'),
+    timeKey: S(`${meta.receivedAt}#${meta.deliveryId}`),
+    deliveryId: S(meta.deliveryId),
+    firstReceivedAt: S(meta.receivedAt),
+    eventCount: { N: String(delivery.events.length) },
+    storedCount: { N: String(outcome.storedCount) },
+    duplicateCount: { N: String(outcome.duplicateCount) },
+    eventUuids: { L: uuids.map(S) },
+    omittedUuidCount: { N: String(delivery.events.length - uuids.length) },
+    eventTypes: { L: eventTypes.slice(0, 300).map(S) },
+  };
+  putString(first, 'source', delivery.source);
+  putString(first, 'eventTime', delivery.eventTime);
+  putString(first, 'hookdeckEventId', meta.hookdeckEventId);
+
+  const names: Record<string, string> = { '#last': 'lastReceivedAt', '#accepted': 'acceptedCount' };
+  const values: Record<string, AttributeValue> = {
+    ':last': S(meta.receivedAt),
+    ':one': { N: '1' },
+  };
+  const sets = ['#last = :last'];
+  Object.entries(first).forEach(([name, value], i) => {
+    names[`#f${i}`] = name;
+    values[`:f${i}`] = value;
+    sets.push(`#f${i} = if_not_exists(#f${i}, :f${i})`);
+  });
+  return {
+    Key: deliveryKey(meta.deliveryId),
+    UpdateExpression: `SET ${sets.join(', ')} ADD #accepted :one`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}

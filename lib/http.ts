@@ -1,0 +1,109 @@
+/**
+ * API Gateway in and out: turns HTTP API (payload v2) and REST API (payload v1) events into one
+ * request shape, and is the one place that maps errors to HTTP responses.
+ */
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
+import { ConfigError, RequestError, StorageUnavailableError } from './errors';
+
+export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number };
+
+export interface HttpRequest {
+  method: string;
+  path: string;
+  /** Header names lower-cased; repeated headers joined with ", " as API Gateway v2 does. */
+  headers: Record<string, string>;
+  /** The exact bytes the caller sent (base64 bodies decoded). */
+  rawBody: Buffer;
+  requestId: string;
+  sourceIp: string | undefined;
+}
+
+function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
+  return (event as APIGatewayProxyEventV2).version === '2.0';
+}
+
+function lowerCaseHeaders(event: ApiGatewayEvent): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const add = (name: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const key = name.toLowerCase();
+    headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+  };
+  const multi = isV2(event) ? undefined : event.multiValueHeaders;
+  if (multi) {
+    // v1 carries every repetition here; `headers` then only holds the last one.
+    for (const [name, values] of Object.entries(multi)) for (const v of values ?? []) add(name, v);
+  } else {
+    for (const [name, value] of Object.entries(event.headers ?? {})) add(name, value);
+  }
+  return headers;
+}
+
+export function parseRequest(event: ApiGatewayEvent): HttpRequest {
+  const body = event.body ?? '';
+  const rawBody = event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (isV2(event)) {
+    return {
+      method: event.requestContext.http.method.toUpperCase(),
+      path: event.rawPath,
+      headers: lowerCaseHeaders(event),
+      rawBody,
+      requestId: event.requestContext.requestId,
+      sourceIp: event.requestContext.http.sourceIp,
+    };
+  }
+  return {
+    method: event.httpMethod.toUpperCase(),
+    path: event.path,
+    headers: lowerCaseHeaders(event),
+    rawBody,
+    requestId: event.requestContext?.requestId ?? '',
+    sourceIp: event.requestContext?.identity?.sourceIp,
+  };
+}
+
+export function jsonResponse(statusCode: number, body: unknown): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+export function noContent(): HttpResponse {
+  return { statusCode: 204, body: '' };
+}
+
+/**
+ * Errors to responses. RequestErrors are the caller's to see; StorageUnavailableError asks for a
+ * retry (503); anything else is ours and gets a
+ * generic 500 (Okta retries 5xx once) with no message, stack or secret in the body.
+ */
+export function errorResponse(error: unknown): HttpResponse {
+  if (error instanceof RequestError) {
+    const body: Record<string, unknown> = { error: error.code, message: error.message };
+    if (error.problems && error.problems.length > 0) body.problems = error.problems;
+    return jsonResponse(error.statusCode, body);
+  }
+  if (error instanceof StorageUnavailableError) {
+    return jsonResponse(503, {
+      error: 'storage_unavailable',
+      message: 'The events could not be stored just now; nothing was acknowledged, so retry.',
+    });
+  }
+  if (error instanceof ConfigError) {
+    return jsonResponse(500, {
+      error: 'not_configured',
+      message: 'The service is not configured to accept requests; its operator has been told.',
+    });
+  }
+  return jsonResponse(500, {
+    error: 'internal_error',
+    message: 'The service failed unexpectedly; the request can be retried.',
+  });
+}

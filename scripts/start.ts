@@ -1,0 +1,130 @@
+/**
+ * `npm start`: DynamoDB Local (data kept in .dynamodb/), the table from serverless.yml, and
+ * `serverless offline` on port 1337, with one readable line per request. Ctrl-C stops it all.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { hasAnySecret, loadConfig } from '../lib/config';
+import { createDynamoDbClient } from '../lib/dynamodb';
+import { ConfigError } from '../lib/errors';
+import {
+  LocalStackError,
+  type RunningProcess,
+  startDynamoDbLocal,
+  startServerlessOffline,
+} from '../lib/local-stack';
+import { PROJECT_ROOT, ensureTable } from '../lib/table-definition';
+
+/** .env fills in what the environment does not already set. */
+function loadDotEnv(): void {
+  const file = join(PROJECT_ROOT, '.env');
+  if (!existsSync(file)) return;
+  for (const [name, value] of Object.entries(parseEnv(readFileSync(file, 'utf8')))) {
+    process.env[name] ??= value;
+  }
+}
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw ? Number(raw) : fallback;
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new ConfigError(`${name} must be a port number, got "${raw}"`);
+  }
+  return value;
+}
+
+/** serverless offline's own per-request chatter; the handler prints its own line instead. */
+const OFFLINE_NOISE = [
+  /^\s*$/,
+  /\(λ: \w+\)/,
+  /^(GET|POST|PUT|DELETE|PATCH|OPTIONS|ANY) \|/,
+  /Offline \[http for lambda\]/,
+];
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  // The deployed runtime is Node 22; on a Node 20 laptop the SDK's upgrade notice is only noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const httpPort = port('PORT', 1337);
+  const dynamoPort = port('DYNAMODB_LOCAL_PORT', 8000);
+  const stage = 'local';
+  const config = loadConfig({ ...process.env, STAGE: stage });
+  const running: RunningProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const p of running.reverse()) await p.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const dynamo = await startDynamoDbLocal({
+      port: dynamoPort,
+      dataDir: join(PROJECT_ROOT, '.dynamodb'),
+    });
+    running.push(dynamo);
+    const client = createDynamoDbClient({
+      region: config.region,
+      dynamodbEndpoint: dynamo.endpoint,
+    });
+    const created = await ensureTable(client, config.tableName);
+    client.destroy();
+    console.log(
+      `DynamoDB Local on ${dynamo.endpoint}, table ${config.tableName} ${created ? 'created' : 'found'} (data in .dynamodb/)`,
+    );
+
+    const offline = await startServerlessOffline({
+      httpPort,
+      stage,
+      env: {
+        ...process.env,
+        STAGE: stage,
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        LOG_FORMAT: 'pretty',
+        AWS_REGION: config.region,
+      },
+      onLine: (line) => {
+        if (!OFFLINE_NOISE.some((re) => re.test(line))) console.log(line);
+      },
+    });
+    running.push(offline);
+
+    const endpoint = `http://localhost:${httpPort}${process.env.WEBHOOK_PATH || '/okta-webhooks-endpoint'}`;
+    console.log(`
+Okta event hook endpoint: ${endpoint}
+  GET  verifies (X-Okta-Verification-Challenge), POST stores deliveries
+Put it on the internet for Okta:  hookdeck listen ${httpPort} okta --path ${new URL(endpoint).pathname}
+Look at stored events:            npm run events -- list
+Ctrl-C stops everything.
+`);
+    if (!hasAnySecret(config)) {
+      console.warn(
+        '!!! WARNING: no OKTA_AUTH_SECRET or HOOKDECK_SIGNING_SECRET is set: this endpoint stores whatever anyone posts.\n' +
+          "!!! Set OKTA_AUTH_SECRET in .env (the value of the hook's Authentication secret) before exposing it.",
+      );
+    }
+    console.log('Waiting for requests...');
+    void Promise.race([dynamo.exited, offline.exited]).then(() => {
+      if (stopping) return;
+      console.error(
+        'npm start: DynamoDB Local or serverless offline stopped unexpectedly; stopping the rest.',
+      );
+      void stopAll(1);
+    });
+  } catch (error) {
+    if (error instanceof LocalStackError || error instanceof ConfigError) {
+      console.error(`npm start: ${error.message}`);
+      await stopAll(1);
+    }
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+/** DynamoDB Local for a test file: started on a free port, one fresh table per call to newTable. */
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { createDynamoDbClient } from '../../lib/dynamodb';
+import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '../../lib/local-stack';
+import { ensureTable } from '../../lib/table-definition';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+export interface TestDynamoDb {
+  local: DynamoDbLocal;
+  client: DynamoDBClient;
+  newTable(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestDynamoDb(
+  options: { dataDir?: string; port?: number } = {},
+): Promise<TestDynamoDb> {
+  const local = await startDynamoDbLocal({
+    port: options.port ?? (await freePort()),
+    dataDir: options.dataDir,
+  });
+  const client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: local.endpoint });
+  return {
+    local,
+    client,
+    async newTable() {
+      const name = `test-${randomUUID()}`;
+      await ensureTable(client, name);
+      return name;
+    },
+    async stop() {
+      client.destroy();
+      await local.stop();
+    },
+  };
+}
+
+/** Every item of a table: tests only, to prove what was (not) written. */
+export async function allItems(client: DynamoDBClient, tableName: string) {
+  const { Items = [] } = await client.send(
+    new ScanCommand({ TableName: tableName, ConsistentRead: true }),
+  );
+  return Items;
+}

@@ -1,0 +1,211 @@
+import { authenticate, hookdeckSignature, matchesAny } from '../../lib/auth';
+import { createVerificationHandler } from '../../lib/verification-endpoint';
+import { loadConfig } from '../../lib/config';
+import { RequestError } from '../../lib/errors';
+import { type RequestSpec, v1Event, v2Event } from '../helpers/api-gateway';
+
+const body = Buffer.from('{"eventType":"com.okta.event_hook"}');
+const okta = (secrets: string[], header = 'authorization') => ({
+  oktaAuthHeader: header,
+  oktaAuthSecrets: secrets,
+  hookdeckSigningSecrets: [] as string[],
+});
+
+function refused(fn: () => unknown): RequestError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof RequestError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('matchesAny', () => {
+  it('matches only an equal value, whatever the lengths', () => {
+    expect(matchesAny('secret', ['other', 'secret'])).toBe(true);
+    expect(matchesAny('secret', ['secreT', 'secret ', 'secre', ''])).toBe(false);
+    expect(matchesAny('', ['x'])).toBe(false);
+    expect(matchesAny('x', [])).toBe(false);
+  });
+});
+
+describe('Okta shared secret', () => {
+  it('accepts any of the rotation values', () => {
+    expect(
+      authenticate({ authorization: 'Basic new' }, body, okta(['Basic old', 'Basic new'])),
+    ).toBe('okta');
+    expect(
+      authenticate({ authorization: 'Basic old' }, body, okta(['Basic old', 'Basic new'])),
+    ).toBe('okta');
+  });
+
+  it.each([
+    [{}, /no authorization header/],
+    [{ authorization: '' }, /no authorization header/],
+    [{ authorization: 'Basic ol' }, /does not hold an accepted secret/],
+    [{ authorization: 'Basic old2' }, /does not hold an accepted secret/],
+    [{ authorization: 'basic old' }, /does not hold an accepted secret/],
+    [{ authorization: 'Basic old, Basic old' }, /does not hold an accepted secret/],
+  ])('refuses %j with 401', (headers, message) => {
+    const error = refused(() => authenticate(headers, body, okta(['Basic old'])));
+    expect(error.statusCode).toBe(401);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('Basic old');
+  });
+
+  it('reads the configured header name', () => {
+    expect(authenticate({ 'x-okta-secret': 's3' }, body, okta(['s3'], 'x-okta-secret'))).toBe(
+      'okta',
+    );
+    expect(
+      refused(() => authenticate({ authorization: 's3' }, body, okta(['s3'], 'x-okta-secret')))
+        .message,
+    ).toMatch(/no x-okta-secret header/);
+  });
+});
+
+describe('Hookdeck signature', () => {
+  const hookdeck = (okta: string[] = []) => ({
+    oktaAuthHeader: 'authorization',
+    oktaAuthSecrets: okta,
+    hookdeckSigningSecrets: ['whsec_old', 'whsec_new'],
+  });
+
+  it('computes base64(HMAC-SHA256(raw body))', () => {
+    // Reference value from: printf '%s' 'hello' | openssl dgst -sha256 -hmac key -binary | base64
+    expect(hookdeckSignature(Buffer.from('hello'), 'key')).toBe(
+      'kwezuRXvtRcf8U2MtV+8x5jGwO8UVtZt7RpqpyOli3s=',
+    );
+  });
+
+  it('accepts a signature by any rotation value, in either signature header', () => {
+    expect(
+      authenticate(
+        { 'x-hookdeck-signature': hookdeckSignature(body, 'whsec_new') },
+        body,
+        hookdeck(),
+      ),
+    ).toBe('hookdeck');
+    expect(
+      authenticate(
+        {
+          'x-hookdeck-signature': 'stale',
+          'x-hookdeck-signature-2': hookdeckSignature(body, 'whsec_old'),
+        },
+        body,
+        hookdeck(),
+      ),
+    ).toBe('hookdeck');
+  });
+
+  it('refuses a signature over another body, a missing one, and one by another secret', () => {
+    const other = Buffer.from('{"eventType":"com.okta.event_hook" }');
+    expect(
+      refused(() =>
+        authenticate(
+          { 'x-hookdeck-signature': hookdeckSignature(other, 'whsec_new') },
+          body,
+          hookdeck(),
+        ),
+      ).statusCode,
+    ).toBe(401);
+    expect(refused(() => authenticate({}, body, hookdeck())).message).toMatch(
+      /no x-hookdeck-signature/,
+    );
+    expect(
+      refused(() =>
+        authenticate({ 'x-hookdeck-signature': hookdeckSignature(body, 'nope') }, body, hookdeck()),
+      ).statusCode,
+    ).toBe(401);
+  });
+
+  it('does not stand in for the Okta secret when one is configured', () => {
+    const signature = hookdeckSignature(body, 'whsec_new');
+    expect(
+      refused(() =>
+        authenticate({ 'x-hookdeck-signature': signature }, body, hookdeck(['Basic s'])),
+      ).message,
+    ).toMatch(/no authorization header/);
+    expect(
+      authenticate(
+        { 'x-hookdeck-signature': signature, authorization: 'Basic s' },
+        body,
+        hookdeck(['Basic s']),
+      ),
+    ).toBe('hookdeck');
+    // Direct from Okta, no Hookdeck in between: the Okta secret alone is enough.
+    expect(authenticate({ authorization: 'Basic s' }, body, hookdeck(['Basic s']))).toBe('okta');
+  });
+
+  it('ignores signature headers when no signing secret is configured', () => {
+    expect(
+      authenticate({ 'x-hookdeck-signature': 'anything', authorization: 's' }, body, okta(['s'])),
+    ).toBe('okta');
+  });
+});
+
+describe('verification handler (GET), payload v2 and v1', () => {
+  const config = loadConfig({ STAGE: 'dev', OKTA_AUTH_SECRET: 'Basic c2VjcmV0' });
+  const handler = createVerificationHandler({ config });
+  beforeEach(() => jest.spyOn(console, 'log').mockImplementation(() => undefined));
+  beforeEach(() => jest.spyOn(console, 'error').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  const cases: Array<[string, (spec: RequestSpec) => Parameters<typeof handler>[0]]> = [
+    ['v2', v2Event],
+    ['v1', v1Event],
+  ];
+
+  it.each(cases)(
+    '%s: answers the challenge with the secret, in any header casing',
+    async (_v, make) => {
+      const response = await handler(
+        make({
+          method: 'GET',
+          headers: {
+            'X-Okta-Verification-Challenge': 'chal-123',
+            Authorization: 'Basic c2VjcmV0',
+            Accept: 'application/json',
+          },
+        }),
+      );
+      expect(response.statusCode).toBe(200);
+      expect(response.headers?.['content-type']).toBe('application/json');
+      expect(JSON.parse(response.body!)).toEqual({ verification: 'chal-123' });
+    },
+  );
+
+  it.each(cases)('%s: 401 without the secret, 400 without a challenge', async (_v, make) => {
+    const noSecret = await handler(
+      make({ method: 'GET', headers: { 'X-Okta-Verification-Challenge': 'c' } }),
+    );
+    expect(noSecret.statusCode).toBe(401);
+    expect(JSON.parse(noSecret.body!)).toEqual({
+      error: 'unauthorized',
+      message: 'The request has no authorization header.',
+    });
+    const noChallenge = await handler(
+      make({ method: 'GET', headers: { Authorization: 'Basic c2VjcmV0' } }),
+    );
+    expect(noChallenge.statusCode).toBe(400);
+    expect(JSON.parse(noChallenge.body!).error).toBe('missing_challenge');
+  });
+
+  it('a deployed stage with no secret refuses every request with 500 not_configured', async () => {
+    const open = createVerificationHandler({ config: loadConfig({ STAGE: 'production' }) });
+    const response = await open(
+      v2Event({ method: 'GET', headers: { 'x-okta-verification-challenge': 'c' } }),
+    );
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body!).error).toBe('not_configured');
+  });
+
+  it('the local stage with no secret answers, open', async () => {
+    const open = createVerificationHandler({ config: loadConfig({}) });
+    const response = await open(
+      v2Event({ method: 'GET', headers: { 'x-okta-verification-challenge': 'c' } }),
+    );
+    expect(response.statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,96 @@
+import { loadConfig } from '../../lib/config';
+import { ConfigError, RequestError, StorageUnavailableError } from '../../lib/errors';
+import { errorResponse, parseRequest } from '../../lib/http';
+import { v1Event, v2Event } from '../helpers/api-gateway';
+
+describe('parseRequest', () => {
+  it('reads a v2 (HTTP API) event', () => {
+    const request = parseRequest(
+      v2Event({ headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' }),
+    );
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/okta-webhooks-endpoint',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(request.rawBody.toString()).toBe('{"a":1}');
+  });
+
+  it('reads a v1 (REST API) event, lower-casing names and joining repeated headers', () => {
+    const request = parseRequest(
+      v1Event({
+        headers: { Authorization: 'b' },
+        multiValueHeaders: { Authorization: ['a', 'b'], 'X-Okta-Request-Id': ['r'] },
+        body: 'x',
+      }),
+    );
+    expect(request.headers).toEqual({ authorization: 'a, b', 'x-okta-request-id': 'r' });
+    expect(request.method).toBe('POST');
+  });
+
+  it('decodes base64 bodies to the exact bytes sent', () => {
+    const bytes = Buffer.from([0x7b, 0x22, 0xc3, 0xa9, 0x22, 0x7d, 0xff]);
+    expect(parseRequest(v2Event({ body: bytes, base64: true })).rawBody.equals(bytes)).toBe(true);
+    expect(parseRequest(v1Event({ body: bytes, base64: true })).rawBody.equals(bytes)).toBe(true);
+  });
+});
+
+describe('errorResponse', () => {
+  it('shows a refusal with its code, message and problems', () => {
+    const response = errorResponse(new RequestError(400, 'not_an_event_hook', 'Bad.', ['p1']));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toEqual({
+      error: 'not_an_event_hook',
+      message: 'Bad.',
+      problems: ['p1'],
+    });
+  });
+
+  it('asks for a retry when storage failed', () => {
+    const response = errorResponse(
+      new StorageUnavailableError('DynamoDB answered ThrottlingException'),
+    );
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body!).error).toBe('storage_unavailable');
+  });
+
+  it('hides unexpected errors and configuration details', () => {
+    const internal = errorResponse(new Error('secret=hunter2 at /var/task/index.js:1'));
+    expect(internal.statusCode).toBe(500);
+    expect(internal.body).not.toContain('hunter2');
+    expect(internal.body).not.toContain('/var/task');
+    const config = errorResponse(new ConfigError('Stage "prod" has no OKTA_AUTH_SECRET'));
+    expect(config.statusCode).toBe(500);
+    expect(JSON.parse(config.body!).error).toBe('not_configured');
+  });
+});
+
+describe('loadConfig', () => {
+  it('has defaults for local development', () => {
+    expect(loadConfig({})).toMatchObject({
+      stage: 'local',
+      oktaAuthHeader: 'authorization',
+      oktaAuthSecrets: [],
+      maxBodyBytes: 6 * 1024 * 1024,
+      requestBudgetMs: 2500,
+      logFormat: 'json',
+    });
+  });
+
+  it('splits comma-separated secrets for rotation and lower-cases the header name', () => {
+    const config = loadConfig({
+      OKTA_AUTH_SECRET: ' a , b ,',
+      OKTA_AUTH_HEADER: 'X-Okta-Secret',
+      HOOKDECK_SIGNING_SECRET: 'h',
+    });
+    expect(config.oktaAuthSecrets).toEqual(['a', 'b']);
+    expect(config.oktaAuthHeader).toBe('x-okta-secret');
+    expect(config.hookdeckSigningSecrets).toEqual(['h']);
+  });
+
+  it.each(['0', '-5', '1.5', 'lots'])('refuses MAX_BODY_BYTES=%s', (value) => {
+    expect(() => loadConfig({ MAX_BODY_BYTES: value })).toThrow(
+      /MAX_BODY_BYTES must be a positive whole number/,
+    );
+  });
+});
