@@ -3,6 +3,7 @@
  * transport (415, 413), shape (400), then store and answer 204, or 503 when storage failed.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Config } from './config';
 import { createDynamoDbClient } from './dynamodb';
 import { createEndpoint } from './endpoint';
@@ -35,15 +36,27 @@ function checkTransport(request: HttpRequest, config: Config): void {
   }
 }
 
-/** Runs `work` with an AbortSignal that fires when the request budget is spent. */
+/**
+ * Runs `work` with an AbortSignal that fires when the request budget is spent, and answers
+ * (with StorageUnavailableError, so 503) at that moment even if some write ignores the signal:
+ * the sender retries, and writes still in flight are idempotent.
+ */
 async function withinBudget<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new StorageUnavailableError('the request budget ran out')),
-    Math.max(ms, 0),
-  );
+  setMaxListeners(0, controller.signal); // one listener per concurrent write
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        const error = new StorageUnavailableError('the request budget ran out');
+        controller.abort(error);
+        reject(error);
+      },
+      Math.max(ms, 0),
+    );
+  });
   try {
-    return await work(controller.signal);
+    return await Promise.race([work(controller.signal), deadline]);
   } finally {
     clearTimeout(timer);
   }

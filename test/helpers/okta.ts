@@ -33,10 +33,12 @@ export function logEvent(overrides: Record<string, unknown> = {}): Record<string
   };
 }
 
-export function delivery(
-  events: unknown[],
-  overrides: Record<string, unknown> = {},
-): Record<string, unknown> {
+export interface TestDelivery extends Record<string, unknown> {
+  eventId: string;
+  data: { events: Array<Record<string, unknown>> };
+}
+
+export function delivery(events: unknown[], overrides: Record<string, unknown> = {}): TestDelivery {
   return {
     eventType: 'com.okta.event_hook',
     eventTypeVersion: '1.0',
@@ -47,5 +49,5 @@ export function delivery(
     contentType: 'application/json',
     data: { events },
     ...overrides,
-  };
+  } as TestDelivery;
 }

@@ -1,0 +1,312 @@
+/**
+ * The delivery handler in-process against a real DynamoDB Local: storage, idempotency,
+ * losslessness, refusals that store nothing, and what an operator can account for.
+ */
+import { randomBytes } from 'node:crypto';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { hookdeckSignature } from '../../lib/auth';
+import { loadConfig } from '../../lib/config';
+import { createDeliveryHandler } from '../../lib/delivery-endpoint';
+import { eventJson } from '../../lib/event-items';
+import { EventStore } from '../../lib/event-store';
+import { v1Event, v2Event } from '../helpers/api-gateway';
+import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
+import {
+  SAMPLE_EVENT_UUID,
+  delivery,
+  logEvent,
+  sampleDelivery,
+  sampleDeliveryText,
+} from '../helpers/okta';
+
+const SECRET = 'Basic YWRtaW46c3VwZXJzZWNyZXQ=';
+const SIGNING = 'whsec_test';
+let db: TestDynamoDb;
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+});
+afterAll(async () => {
+  await db?.stop();
+});
+
+let lines: string[];
+beforeEach(() => {
+  lines = [];
+  const capture = (line: unknown) => void lines.push(String(line));
+  jest.spyOn(console, 'log').mockImplementation(capture);
+  jest.spyOn(console, 'error').mockImplementation(capture);
+});
+afterEach(() => jest.restoreAllMocks());
+
+async function setup(env: Record<string, string> = {}) {
+  const tableName = await db.newTable();
+  const config = loadConfig({
+    OKTA_AUTH_SECRET: SECRET,
+    HOOKDECK_SIGNING_SECRET: SIGNING,
+    EVENTS_TABLE: tableName,
+    DYNAMODB_ENDPOINT: db.local.endpoint,
+    ...env,
+  });
+  const store = new EventStore(db.client, tableName);
+  const handler = createDeliveryHandler({ config, store });
+  return { tableName, config, store, handler };
+}
+
+function post(body: string | Buffer, headers: Record<string, string> = {}) {
+  return v2Event({
+    body,
+    headers: { 'content-type': 'application/json', authorization: SECRET, ...headers },
+  });
+}
+
+async function storedEvent(store: EventStore, uuid: string): Promise<unknown> {
+  const item = await store.getEvent(uuid);
+  return item && JSON.parse(eventJson(item));
+}
+
+describe('storing a delivery', () => {
+  it('stores the Okta sample losslessly with search and delivery attributes, then answers 204', async () => {
+    const { handler, store, tableName } = await setup();
+    const response = await handler(post(sampleDeliveryText, { 'x-hookdeck-eventid': 'evt_123' }));
+    expect(response.statusCode).toBe(204);
+    expect(response.body).toBe('');
+
+    const item = (await store.getEvent(SAMPLE_EVENT_UUID))!;
+    expect(JSON.parse(eventJson(item))).toEqual(sampleDelivery().data.events[0]);
+    expect(item).toMatchObject({
+      uuid: { S: SAMPLE_EVENT_UUID },
+      eventType: { S: 'user.session.start' },
+      published: { S: '2023-03-26T21:05:32.159Z' },
+      actorId: { S: '00uz9fj5aT69fHVro1d6' },
+      actorAlternateId: { S: 'admin@okta.com' },
+      targetIds: { L: [{ S: 'lae42mkdc9i9cbw3U1d6' }, { S: '0oaz9fj21WKqTeaqs1d6' }] },
+      deliveryId: { S: '85b60edb-4263-4e13-993b-818e26201052' },
+      source: { S: 'https://{yourOktaDomain}/api/v1/eventHooks/who7hphp39JoHLni81d7' },
+      eventTime: { S: '2023-03-28T17:03:37.093Z' },
+      hookdeckEventId: { S: 'evt_123' },
+    });
+    expect(new Date(item.receivedAt!.S!).getTime()).toBeGreaterThan(Date.now() - 60_000);
+
+    const { Item: record } = await db.client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: 'DELIVERY#85b60edb-4263-4e13-993b-818e26201052' } },
+      }),
+    );
+    expect(record).toMatchObject({
+      eventCount: { N: '1' },
+      storedCount: { N: '1' },
+      duplicateCount: { N: '0' },
+      acceptedCount: { N: '1' },
+      eventUuids: { L: [{ S: SAMPLE_EVENT_UUID }] },
+      source: { S: 'https://{yourOktaDomain}/api/v1/eventHooks/who7hphp39JoHLni81d7' },
+    });
+    const log = JSON.parse(lines.find((l) => l.includes('"status":204'))!);
+    expect(log).toMatchObject({
+      stored: 1,
+      duplicates: 0,
+      events: 1,
+      eventTypes: ['user.session.start'],
+      caller: 'okta',
+    });
+  });
+
+  it('accepts REST API (payload v1) events with the caller header casing', async () => {
+    const { handler, store } = await setup();
+    const event = logEvent();
+    const response = await handler(
+      v1Event({
+        body: JSON.stringify(delivery([event])),
+        headers: { 'Content-Type': 'application/json', Authorization: SECRET },
+      }),
+    );
+    expect(response.statusCode).toBe(204);
+    expect(await storedEvent(store, event.uuid as string)).toEqual(event);
+  });
+
+  it('stores base64-encoded bodies, checking the Hookdeck signature over the decoded bytes', async () => {
+    const { handler, store } = await setup();
+    const event = logEvent({ displayMessage: 'Zoë ✓ 日本' });
+    const raw = Buffer.from(JSON.stringify(delivery([event])));
+    const response = await handler(
+      v2Event({
+        body: raw,
+        base64: true,
+        headers: {
+          'content-type': 'application/json',
+          authorization: SECRET,
+          'x-hookdeck-signature': hookdeckSignature(raw, SIGNING),
+        },
+      }),
+    );
+    expect(response.statusCode).toBe(204);
+    expect(await storedEvent(store, event.uuid as string)).toEqual(event);
+  });
+
+  it('keeps the exact JSON text of each event: numbers beyond 2^53, duplicate keys, unknown fields', async () => {
+    const { handler, store } = await setup();
+    const eventText =
+      '{"uuid":"lossless-1","eventType":"user.lifecycle.create","published":"2024-05-01T10:00:00.000Z",' +
+      '"big":123456789012345678901234567890,"dup":"first","dup":"second","newOktaField":{"x":[1.0,2e5,null]}}';
+    const body = `{"eventType":"com.okta.event_hook","eventId":"d-lossless","data":{"events":[${eventText}]}}`;
+    expect((await handler(post(body))).statusCode).toBe(204);
+    expect(eventJson((await store.getEvent('lossless-1'))!)).toBe(eventText);
+  });
+
+  it('stores an event of 350 KB compressed and reads it back unchanged', async () => {
+    const { handler, store } = await setup();
+    const event = logEvent({ debugContext: { debugData: { blob: 'okta '.repeat(70_000) } } });
+    expect((await handler(post(JSON.stringify(delivery([event]))))).statusCode).toBe(204);
+    const item = (await store.getEvent(event.uuid as string))!;
+    expect(item.eventGzip?.B).toBeDefined();
+    expect(JSON.parse(eventJson(item))).toEqual(event);
+  });
+
+  it('refuses with 413 an event that cannot fit in an item even compressed, storing nothing', async () => {
+    const { handler, tableName } = await setup();
+    const small = logEvent();
+    const huge = logEvent({ debugContext: { blob: randomBytes(450_000).toString('base64') } });
+    const response = await handler(post(JSON.stringify(delivery([small, huge]))));
+    expect(response.statusCode).toBe(413);
+    expect(JSON.parse(response.body!)).toMatchObject({ error: 'event_too_large' });
+    expect(await allItems(db.client, tableName)).toEqual([]);
+  });
+});
+
+describe('idempotency', () => {
+  it('stores a redelivered event once and keeps its first-receipt metadata', async () => {
+    const times = [new Date('2026-01-01T00:00:00.000Z'), new Date('2026-01-01T00:05:00.000Z')];
+    const { tableName, config, store } = await setup();
+    const handler = createDeliveryHandler({ config, store, now: () => times.shift()! });
+    const event = logEvent();
+    const first = delivery([event]);
+    const second = delivery([event], { eventId: 'another-delivery' });
+
+    expect((await handler(post(JSON.stringify(first)))).statusCode).toBe(204);
+    expect((await handler(post(JSON.stringify(second)))).statusCode).toBe(204);
+
+    const item = (await store.getEvent(event.uuid as string))!;
+    expect(item.receivedAt).toEqual({ S: '2026-01-01T00:00:00.000Z' });
+    expect(item.deliveryId).toEqual({ S: first.eventId });
+    const events = (await allItems(db.client, tableName)).filter((i) => i.itemType?.S === 'event');
+    expect(events).toHaveLength(1);
+    const second204 = JSON.parse(lines.filter((l) => l.includes('"status":204'))[1]!);
+    expect(second204).toMatchObject({ stored: 0, duplicates: 1 });
+  });
+
+  it('stores an event repeated within one delivery once, the first occurrence winning', async () => {
+    const { handler, store, tableName } = await setup();
+    const a = logEvent({ displayMessage: 'first copy' });
+    const b = logEvent();
+    const body = delivery([a, b, { ...a, displayMessage: 'second copy' }, b]);
+    expect((await handler(post(JSON.stringify(body)))).statusCode).toBe(204);
+    expect(await storedEvent(store, a.uuid as string)).toEqual(a);
+    expect(
+      (await allItems(db.client, tableName)).filter((i) => i.itemType?.S === 'event'),
+    ).toHaveLength(2);
+    const log = JSON.parse(lines.find((l) => l.includes('"status":204'))!);
+    expect(log).toMatchObject({ events: 4, stored: 2, duplicates: 2 });
+  });
+
+  it('counts a retried delivery on its one record and keeps its first counts', async () => {
+    const { handler, tableName } = await setup();
+    const body = JSON.stringify(
+      delivery([logEvent(), logEvent()], { eventId: 'retried-delivery' }),
+    );
+    expect((await handler(post(body))).statusCode).toBe(204);
+    expect((await handler(post(body))).statusCode).toBe(204);
+    const deliveries = (await allItems(db.client, tableName)).filter(
+      (i) => i.itemType?.S === 'delivery',
+    );
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]).toMatchObject({
+      acceptedCount: { N: '2' },
+      storedCount: { N: '2' },
+      duplicateCount: { N: '0' },
+    });
+    expect(deliveries[0]!.lastReceivedAt).toBeDefined();
+  });
+
+  it('keys a delivery without an eventId by a hash of its body, so its retries share a record', async () => {
+    const { handler, tableName } = await setup();
+    const body = JSON.stringify({
+      eventType: 'com.okta.event_hook',
+      data: { events: [logEvent()] },
+    });
+    await handler(post(body));
+    await handler(post(body));
+    const deliveries = (await allItems(db.client, tableName)).filter(
+      (i) => i.itemType?.S === 'delivery',
+    );
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.pk!.S).toMatch(/^DELIVERY#sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('refusals store nothing', () => {
+  const valid = () => JSON.stringify(delivery([logEvent()]));
+  it.each([
+    [
+      'no secret',
+      () => v2Event({ body: valid(), headers: { 'content-type': 'application/json' } }),
+      401,
+      'unauthorized',
+    ],
+    ['wrong secret', () => post(valid(), { authorization: 'Basic d3Jvbmc=' }), 401, 'unauthorized'],
+    [
+      'bad Hookdeck signature',
+      () => post(valid(), { 'x-hookdeck-signature': 'AAAA' }),
+      401,
+      'unauthorized',
+    ],
+    [
+      'text/plain',
+      () => post(valid(), { 'content-type': 'text/plain' }),
+      415,
+      'unsupported_media_type',
+    ],
+    [
+      'no content type',
+      () => v2Event({ body: valid(), headers: { authorization: SECRET } }),
+      415,
+      'unsupported_media_type',
+    ],
+    ['malformed JSON', () => post('{"eventType":'), 400, 'malformed_json'],
+    [
+      'not a hook',
+      () => post('{"eventType":"x","data":{"events":[{}]}}'),
+      400,
+      'not_an_event_hook',
+    ],
+  ])('%s is refused and stores nothing', async (_name, makeEvent, status, code) => {
+    const { handler, tableName } = await setup();
+    const response = await handler(makeEvent());
+    expect(response.statusCode).toBe(status);
+    expect(response.headers?.['content-type']).toBe('application/json');
+    expect(JSON.parse(response.body!)).toEqual(
+      expect.objectContaining({ error: code, message: expect.any(String) }),
+    );
+    expect(response.body).not.toMatch(/at .*\.ts:\d+/);
+    expect(await allItems(db.client, tableName)).toEqual([]);
+  });
+
+  it('refuses a body over MAX_BODY_BYTES with 413', async () => {
+    const { handler, tableName } = await setup({ MAX_BODY_BYTES: '1000' });
+    const response = await handler(post(JSON.stringify(delivery([logEvent()]))));
+    expect(response.statusCode).toBe(413);
+    expect(JSON.parse(response.body!).error).toBe('body_too_large');
+    expect(await allItems(db.client, tableName)).toEqual([]);
+  });
+
+  it('never logs the secret or the Authorization value', async () => {
+    const { handler } = await setup();
+    await handler(post(valid()));
+    await handler(post(valid(), { authorization: 'Basic bmVhci1taXNz' }));
+    const all = lines.join('\n');
+    expect(lines.length).toBe(2);
+    expect(all).not.toContain(SECRET);
+    expect(all).not.toContain('bmVhci1taXNz');
+    expect(all).not.toContain(SIGNING);
+  });
+});
