@@ -10,6 +10,8 @@ import { createDynamoDbClient } from '../lib/dynamodb';
 import { ConfigError } from '../lib/errors';
 import {
   LocalStackError,
+  assertJava,
+  assertPortFree,
   type RunningProcess,
   startDynamoDbLocal,
   startServerlessOffline,
@@ -62,10 +64,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    const dynamo = await startDynamoDbLocal({
-      port: dynamoPort,
-      dataDir: join(PROJECT_ROOT, '.dynamodb'),
-    });
+    // Fail on a taken port or a missing Java before starting anything.
+    assertJava();
+    await assertPortFree(httpPort, 'serverless offline');
+    const dataDir = process.env.DYNAMODB_DATA_DIR || join(PROJECT_ROOT, '.dynamodb');
+    const dynamo = await startDynamoDbLocal({ port: dynamoPort, dataDir });
     running.push(dynamo);
     const client = createDynamoDbClient({
       region: config.region,
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
     const created = await ensureTable(client, config.tableName);
     client.destroy();
     console.log(
-      `DynamoDB Local on ${dynamo.endpoint}, table ${config.tableName} ${created ? 'created' : 'found'} (data in .dynamodb/)`,
+      `DynamoDB Local on ${dynamo.endpoint}, table ${config.tableName} ${created ? 'created' : 'found'}, data in ${dataDir} (pid ${dynamo.pid})`,
     );
 
     const offline = await startServerlessOffline({
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
       },
     });
     running.push(offline);
+    console.log(`serverless offline on ${offline.url} (pid ${offline.pid})`);
 
     const endpoint = `http://localhost:${httpPort}${process.env.WEBHOOK_PATH || '/okta-webhooks-endpoint'}`;
     console.log(`

@@ -1,0 +1,106 @@
+/**
+ * `npm start` as a developer runs it: serves on the port it was given, prints the endpoint and
+ * the Hookdeck command, and Ctrl-C (SIGINT to its process group) stops everything it started.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../lib/local-stack';
+import { PROJECT_ROOT } from '../../lib/table-definition';
+import { isRunning } from '../helpers/run';
+
+const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
+
+function start(env: NodeJS.ProcessEnv): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [TSX, 'scripts/start.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, OKTA_AUTH_SECRET: '', HOOKDECK_SIGNING_SECRET: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, like a terminal's foreground job
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(predicate: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function pidsOf(output: string): number[] {
+  return [...output.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+}
+
+it('serves, warns when open, and stops everything on Ctrl-C', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'okta-hooks-start-'));
+  const port = await freePort();
+  const run = start({
+    PORT: String(port),
+    DYNAMODB_LOCAL_PORT: String(await freePort()),
+    DYNAMODB_DATA_DIR: dataDir,
+  });
+  try {
+    await waitFor(() => run.output().includes('Waiting for requests'), 90_000);
+    expect(run.output()).toContain(
+      `Okta event hook endpoint: http://localhost:${port}/okta-webhooks-endpoint`,
+    );
+    expect(run.output()).toContain(`hookdeck listen ${port} okta --path /okta-webhooks-endpoint`);
+    expect(run.output()).toMatch(/WARNING: no OKTA_AUTH_SECRET/);
+
+    const response = await fetch(`http://localhost:${port}/okta-webhooks-endpoint`, {
+      headers: { 'x-okta-verification-challenge': 'hello' },
+    });
+    expect(await response.json()).toEqual({ verification: 'hello' });
+    await waitFor(() => /GET \/okta-webhooks-endpoint 200 \d+ms/.test(run.output()), 5000);
+
+    const pids = pidsOf(run.output());
+    expect(pids).toHaveLength(2);
+    process.kill(-run.child.pid!, 'SIGINT');
+    expect(await run.exited).toBe(0);
+    await waitFor(() => pids.every((pid) => !isRunning(pid)), 10_000);
+  } finally {
+    if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+it('exits 1 with one line when the port is taken', async () => {
+  const server = createServer();
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, resolve));
+  try {
+    const run = start({ PORT: String(port), DYNAMODB_LOCAL_PORT: String(await freePort()) });
+    expect(await run.exited).toBe(1);
+    expect(run.output().trim()).toBe(
+      `npm start: Port ${port} (serverless offline) is already in use: stop whatever holds it or choose another port.`,
+    );
+  } finally {
+    server.close();
+  }
+});
+
+it('exits 1 with one line naming what to install when Java is missing', async () => {
+  const bin = mkdtempSync(join(tmpdir(), 'okta-hooks-nojava-'));
+  symlinkSync(process.execPath, join(bin, 'node'));
+  try {
+    const run = start({ PATH: bin, PORT: String(await freePort()) });
+    expect(await run.exited).toBe(1);
+    expect(run.output().trim()).toMatch(
+      /^npm start: Java was not found: .*openjdk-17-jre-headless.*$/,
+    );
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
