@@ -14,7 +14,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from './config';
 import { RequestError } from './errors';
 
-export type Caller = 'okta' | 'hookdeck' | 'unauthenticated';
+export type Caller = 'okta' | 'hookdeck' | 'reader' | 'unauthenticated';
 
 const HOOKDECK_SIGNATURE_HEADERS = ['x-hookdeck-signature', 'x-hookdeck-signature-2'];
 
@@ -81,4 +81,29 @@ export function authenticate(
     if (caller === 'unauthenticated') caller = 'okta';
   }
   return caller;
+}
+
+/**
+ * The read API's caller: `Authorization: Bearer <EVENTS_API_TOKEN>`, a credential separate from
+ * Okta's secret so that holding one does not grant the other. With no token configured the
+ * read API is open on the local stage and off (403) everywhere else.
+ */
+export function authenticateReader(
+  headers: Record<string, string>,
+  config: Pick<Config, 'stage' | 'eventsApiTokens'>,
+): Caller {
+  if (config.eventsApiTokens.length === 0) {
+    if (config.stage === 'local') return 'unauthenticated';
+    throw new RequestError(
+      403,
+      'read_api_disabled',
+      'The read API is off on this stage because no EVENTS_API_TOKEN is configured.',
+    );
+  }
+  const match = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '');
+  if (!match) throw unauthorized('The request has no "Authorization: Bearer <token>" header.');
+  if (!matchesAny(match[1]!.trim(), config.eventsApiTokens)) {
+    throw unauthorized('The bearer token is not an accepted EVENTS_API_TOKEN.');
+  }
+  return 'reader';
 }

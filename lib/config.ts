@@ -26,6 +26,10 @@ export interface Config {
   requestBudgetMs: number;
   /** `json` for CloudWatch, `pretty` for a developer's console. */
   logFormat: 'json' | 'pretty';
+  /** Days an event is kept after receipt (DynamoDB TTL); 0 keeps events forever. */
+  retentionDays: number;
+  /** Bearer tokens accepted by the read API (several during rotation). */
+  eventsApiTokens: string[];
 }
 
 /** Lambda's synchronous invocation payload limit is 6 MB: larger bodies never reach a function. */
@@ -33,6 +37,8 @@ export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
 /** Okta waits 3 s; answering 503 at 2.5 s leaves room for the network on both sides. */
 export const DEFAULT_REQUEST_BUDGET_MS = 2500;
 export const DEFAULT_TABLE_NAME = 'okta-events-local';
+/** The System Log's own retention. */
+export const DEFAULT_RETENTION_DAYS = 90;
 
 function list(value: string | undefined): string[] {
   return (value ?? '')
@@ -41,12 +47,13 @@ function list(value: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`${name} must be a positive whole number, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min) {
+    const what = min === 0 ? 'a whole number, 0 or more' : 'a positive whole number';
+    throw new ConfigError(`${name} must be ${what}, got "${raw}"`);
   }
   return value;
 }
@@ -61,9 +68,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oktaAuthHeader: (env.OKTA_AUTH_HEADER?.trim() || 'authorization').toLowerCase(),
     oktaAuthSecrets: list(env.OKTA_AUTH_SECRET),
     hookdeckSigningSecrets: list(env.HOOKDECK_SIGNING_SECRET),
-    maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
-    requestBudgetMs: positiveInt(env, 'REQUEST_BUDGET_MS', DEFAULT_REQUEST_BUDGET_MS),
+    maxBodyBytes: wholeNumber(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+    requestBudgetMs: wholeNumber(env, 'REQUEST_BUDGET_MS', DEFAULT_REQUEST_BUDGET_MS),
     logFormat,
+    retentionDays: wholeNumber(env, 'RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0),
+    eventsApiTokens: list(env.EVENTS_API_TOKEN),
   };
 }
 

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Config } from './config';
 import { createDynamoDbClient } from './dynamodb';
-import { createEndpoint } from './endpoint';
+import { authenticateOktaCaller, createEndpoint } from './endpoint';
 import { RequestError, StorageUnavailableError } from './errors';
-import type { DeliveryMeta } from './event-items';
+import { type DeliveryMeta, expiryFor } from './event-items';
 import { EventStore } from './event-store';
 import { type HttpRequest, noContent } from './http';
 import { isJsonContentType, parseDelivery } from './okta-contract';
@@ -66,15 +66,17 @@ export function createDeliveryHandler(deps: DeliveryHandlerDeps = {}) {
   let store = deps.store; // one client per container, made on first use
   const now = deps.now ?? (() => new Date());
 
-  return createEndpoint(deps, async ({ request, config, log, started }) => {
+  return createEndpoint(deps, authenticateOktaCaller, async ({ request, config, log, started }) => {
     checkTransport(request, config);
     const delivery = parseDelivery(request.rawBody);
+    const receivedAt = now();
     const meta: DeliveryMeta = {
       // Okta always sends eventId; a body hash keeps retries of an id-less delivery together.
       deliveryId:
         delivery.eventId ?? `sha256:${createHash('sha256').update(request.rawBody).digest('hex')}`,
-      receivedAt: now().toISOString(),
+      receivedAt: receivedAt.toISOString(),
       hookdeckEventId: request.headers['x-hookdeck-eventid'] || undefined,
+      expiresAt: expiryFor(receivedAt, config.retentionDays),
     };
     log.deliveryId = meta.deliveryId;
     log.events = delivery.events.length;

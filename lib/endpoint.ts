@@ -1,6 +1,6 @@
 /**
- * What every HTTP endpoint shares: parse the API Gateway event, refuse to run unsecured,
- * authenticate, map any error to a response in one place, and write one log line.
+ * What every HTTP endpoint shares: parse the API Gateway event, authenticate the caller, map
+ * any error to a response in one place, and write one log line.
  */
 import { type Caller, authenticate } from './auth';
 import { type Config, assertSecured, config as containerConfig } from './config';
@@ -22,8 +22,15 @@ export interface EndpointContext {
   started: number;
 }
 
+/** Okta's endpoints (verification, delivery): the hook's secret or Hookdeck's signature. */
+export function authenticateOktaCaller(request: HttpRequest, config: Config): Caller {
+  assertSecured(config);
+  return authenticate(request.headers, request.rawBody, config);
+}
+
 export function createEndpoint(
   deps: { config?: Config },
+  authenticateCaller: (request: HttpRequest, config: Config) => Caller,
   handle: (context: EndpointContext) => Promise<HttpResponse>,
 ) {
   return async (event: ApiGatewayEvent): Promise<HttpResponse> => {
@@ -42,8 +49,7 @@ export function createEndpoint(
     try {
       const config = deps.config ?? containerConfig();
       format = config.logFormat;
-      assertSecured(config);
-      const caller = authenticate(request.headers, request.rawBody, config);
+      const caller = authenticateCaller(request, config);
       log.caller = caller;
       response = await handle({ request, config, caller, log, started });
     } catch (error) {

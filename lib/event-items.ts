@@ -1,19 +1,29 @@
 /**
  * How events and deliveries are laid out in the one DynamoDB table. Pure functions: no I/O.
  *
- *   pk                     itemType   timeKey (GSI byTime)          what
- *   EVENT#<uuid>           event      <published>#<uuid>            one Okta LogEvent
- *   DELIVERY#<eventId>     delivery   <firstReceivedAt>#<eventId>   one accepted delivery
+ *   pk                   sk                  indexed by                       what
+ *   EVENT#<uuid>         EVENT               byTime (itemType='event',        one Okta LogEvent
+ *                                            timeKey), byType (eventType,
+ *                                            timeKey)
+ *   USER#<id or login>   <timeKey>           (the table's own key)            link: this user is the
+ *                                                                             event's actor or a target
+ *   DELIVERY#<eventId>   DELIVERY            byTime (itemType='delivery')     one accepted delivery
+ *
+ * timeKey = <published as canonical ISO time>#<uuid> for events, <receivedAt>#<eventId> for
+ * deliveries, so every listing is one Query ordered by time. Both indexes are KEYS_ONLY:
+ * listings fetch the items themselves with BatchGetItem, which keeps each index write at 1 WCU.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { OktaDelivery, ParsedEvent } from './okta-contract';
+import type { OktaDelivery, OktaLogEvent, ParsedEvent } from './okta-contract';
 
 export type Item = Record<string, AttributeValue>;
 
 export const EVENT_PREFIX = 'EVENT#';
 export const DELIVERY_PREFIX = 'DELIVERY#';
+export const USER_PREFIX = 'USER#';
 export const TIME_INDEX = 'byTime';
+export const TYPE_INDEX = 'byType';
 
 /** DynamoDB's item limit is 400 KB, names and values included. */
 export const MAX_ITEM_BYTES = 400 * 1024;
@@ -25,6 +35,59 @@ export interface DeliveryMeta {
   deliveryId: string;
   receivedAt: string;
   hookdeckEventId: string | undefined;
+  /** TTL, epoch seconds; undefined keeps the items forever. */
+  expiresAt: number | undefined;
+}
+
+/** Expiry for items received at `receivedAt`: counted from receipt, so replayed old events live too. */
+export function expiryFor(receivedAt: Date, retentionDays: number): number | undefined {
+  return retentionDays > 0
+    ? Math.floor(receivedAt.getTime() / 1000) + retentionDays * 86400
+    : undefined;
+}
+
+/**
+ * Okta's `published` as a sortable canonical ISO string; a value that is not a time is kept
+ * (shortened, so the key stays under DynamoDB's 1 KB sort key limit) and sorts as text.
+ */
+export function canonicalTime(published: string): string {
+  const ms = Date.parse(published);
+  if (Number.isFinite(ms) && ms >= 0 && ms < 253402300800000) return new Date(ms).toISOString();
+  return published.slice(0, 64);
+}
+
+/** Longest user id or login that gets a link item; longer ones cannot be real Okta values. */
+const MAX_USER_KEY_LENGTH = 512;
+
+/**
+ * The users an event is about: the actor (whatever its type) and targets of type User, each by
+ * Okta id and by login (alternateId). Lower-cased: Okta logins are case-insensitive.
+ */
+export function userKeysOf(event: OktaLogEvent): string[] {
+  const keys = new Set<string>();
+  const add = (value: unknown) => {
+    const s = nonEmptyString(value);
+    if (s !== undefined && s.length <= MAX_USER_KEY_LENGTH) keys.add(s.toLowerCase());
+  };
+  if (event.actor && typeof event.actor === 'object') {
+    add(event.actor.id);
+    add(event.actor.alternateId);
+  }
+  for (const target of Array.isArray(event.target) ? event.target : []) {
+    if (target && typeof target === 'object' && (target as { type?: unknown }).type === 'User') {
+      add(target.id);
+      add(target.alternateId);
+    }
+  }
+  return [...keys];
+}
+
+export function userPk(user: string): string {
+  return USER_PREFIX + user.toLowerCase();
+}
+
+export function eventTimeKey(event: OktaLogEvent): string {
+  return `${canonicalTime(event.published)}#${event.uuid}`;
 }
 
 const S = (value: string): AttributeValue => ({ S: value });
@@ -44,11 +107,11 @@ function putStringList(item: Item, name: string, values: unknown[]): void {
 }
 
 export function eventKey(uuid: string): Item {
-  return { pk: S(EVENT_PREFIX + uuid) };
+  return { pk: S(EVENT_PREFIX + uuid), sk: S('EVENT') };
 }
 
 export function deliveryKey(deliveryId: string): Item {
-  return { pk: S(DELIVERY_PREFIX + deliveryId) };
+  return { pk: S(DELIVERY_PREFIX + deliveryId), sk: S('DELIVERY') };
 }
 
 /** Approximate DynamoDB item size: attribute names plus UTF-8 value bytes. */
@@ -74,10 +137,11 @@ export function eventItem(
   delivery: OktaDelivery,
   meta: DeliveryMeta,
 ): Item {
+  const userKeys = userKeysOf(event);
   const item: Item = {
     ...eventKey(event.uuid),
     itemType: S('event'),
-    timeKey: S(`${event.published}#${event.uuid}`),
+    timeKey: S(eventTimeKey(event)),
     uuid: S(event.uuid),
     eventType: S(event.eventType),
     published: S(event.published),
@@ -103,6 +167,8 @@ export function eventItem(
   putString(item, 'source', delivery.source);
   putString(item, 'eventTime', delivery.eventTime);
   putString(item, 'hookdeckEventId', meta.hookdeckEventId);
+  if (userKeys.length > 0) item.userKeys = { L: userKeys.map(S) };
+  if (meta.expiresAt !== undefined) item.expiresAt = { N: String(meta.expiresAt) };
 
   if (Buffer.byteLength(rawJson) > GZIP_ABOVE_BYTES) {
     item.eventGzip = { B: gzipSync(rawJson) };
@@ -110,6 +176,16 @@ export function eventItem(
     item.event = S(rawJson);
   }
   return item;
+}
+
+/** One link item per user the event is about; rewriting one is harmless (same content). */
+export function userLinkItems(event: OktaLogEvent, meta: DeliveryMeta): Item[] {
+  const timeKey = eventTimeKey(event);
+  return userKeysOf(event).map((user) => {
+    const link: Item = { pk: S(userPk(user)), sk: S(timeKey), uuid: S(event.uuid) };
+    if (meta.expiresAt !== undefined) link.expiresAt = { N: String(meta.expiresAt) };
+    return link;
+  });
 }
 
 /** The event's JSON text exactly as it was received. */
@@ -159,6 +235,7 @@ export function deliveryUpdate(
   putString(first, 'source', delivery.source);
   putString(first, 'eventTime', delivery.eventTime);
   putString(first, 'hookdeckEventId', meta.hookdeckEventId);
+  if (meta.expiresAt !== undefined) first.expiresAt = { N: String(meta.expiresAt) };
 
   const names: Record<string, string> = { '#last': 'lastReceivedAt', '#accepted': 'acceptedCount' };
   const values: Record<string, AttributeValue> = {

@@ -4,42 +4,41 @@
  * Each event is one conditional PutItem (`attribute_not_exists(pk)`): a redelivered event is
  * refused by DynamoDB itself, so it never makes a second item nor overwrites the first receipt,
  * whichever Lambda container sees it. BatchWriteItem cannot carry that condition.
+ *
+ * User link items (lib/event-items.ts) are written first, with BatchWriteItem: they are the same
+ * whenever rewritten, and writing them before the event means an event that exists always has
+ * its links, even when an earlier attempt failed half-way.
  */
 import {
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
   type DynamoDBClient,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { RequestError, StorageUnavailableError } from './errors';
 import {
   type DeliveryMeta,
   type Item,
   MAX_ITEM_BYTES,
-  TIME_INDEX,
   deliveryUpdate,
   eventItem,
   eventKey,
   itemSize,
+  userLinkItems,
 } from './event-items';
 import type { OktaDelivery } from './okta-contract';
 
-/** Parallel PutItems per delivery: enough to hide latency, few enough not to self-throttle. */
+/** Parallel writes per delivery: enough to hide latency, few enough not to self-throttle. */
 const WRITE_CONCURRENCY = 16;
+/** BatchWriteItem's own limit. */
+const BATCH_SIZE = 25;
 
 export interface StoreResult {
   storedCount: number;
   duplicateCount: number;
-}
-
-export interface EventSummary {
-  uuid: string;
-  published: string;
-  eventType: string;
-  actor: string | undefined;
-  firstTarget: string | undefined;
 }
 
 export class EventStore {
@@ -60,9 +59,11 @@ export class EventStore {
   ): Promise<StoreResult> {
     const seen = new Set<string>();
     const items: Item[] = [];
+    const links: Item[] = [];
     for (const parsed of delivery.events) {
       if (seen.has(parsed.event.uuid)) continue; // first occurrence in the delivery wins
       seen.add(parsed.event.uuid);
+      links.push(...userLinkItems(parsed.event, meta));
       const item = eventItem(parsed, delivery, meta);
       if (itemSize(item) > MAX_ITEM_BYTES) {
         throw new RequestError(
@@ -74,17 +75,18 @@ export class EventStore {
       items.push(item);
     }
 
+    const batches: Item[][] = [];
+    for (let i = 0; i < links.length; i += BATCH_SIZE) batches.push(links.slice(i, i + BATCH_SIZE));
+    await inParallel(batches, (batch) => this.batchWrite(batch, signal), signal);
+
     let storedCount = 0;
-    const queue = items.values();
-    const worker = async () => {
-      for (const item of queue) {
+    await inParallel(
+      items,
+      async (item) => {
         if (await this.putIfAbsent(item, signal)) storedCount++;
-      }
-    };
-    const workers = Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker);
-    const results = await Promise.allSettled(workers);
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw storageError(failure.reason, signal);
+      },
+      signal,
+    );
 
     const outcome = { storedCount, duplicateCount: delivery.events.length - storedCount };
     try {
@@ -99,6 +101,19 @@ export class EventStore {
       throw storageError(error, signal);
     }
     return outcome;
+  }
+
+  /** Writes items unconditionally, retrying what DynamoDB leaves unprocessed, with backoff. */
+  private async batchWrite(items: Item[], signal?: AbortSignal): Promise<void> {
+    let requests: WriteRequest[] = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 0) await sleep(Math.min(25 * 2 ** attempt, 500) * Math.random(), signal);
+      const { UnprocessedItems } = await this.client.send(
+        new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
+        { abortSignal: signal },
+      );
+      requests = UnprocessedItems?.[this.tableName] ?? [];
+    }
   }
 
   /** True when written, false when an item with this key already existed. */
@@ -126,27 +141,37 @@ export class EventStore {
     );
     return Item;
   }
+}
 
-  /** Newest events first (by `published`), through the byTime index. */
-  async listEvents(limit: number): Promise<EventSummary[]> {
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: TIME_INDEX,
-        KeyConditionExpression: 'itemType = :t',
-        ExpressionAttributeValues: { ':t': { S: 'event' } },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
+/** Runs `work` on every item, WRITE_CONCURRENCY at a time; the first failure fails the lot. */
+async function inParallel<T>(
+  items: T[],
+  work: (item: T) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const queue = items.values();
+  const worker = async () => {
+    for (const item of queue) await work(item);
+  };
+  const workers = Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker);
+  const results = await Promise.allSettled(workers);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw storageError(failure.reason, signal);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
     );
-    return Items.map((item) => ({
-      uuid: item.uuid?.S ?? '',
-      published: item.published?.S ?? '',
-      eventType: item.eventType?.S ?? '',
-      actor: item.actorAlternateId?.S ?? item.actorId?.S,
-      firstTarget: item.targetAlternateIds?.L?.[0]?.S ?? item.targetIds?.L?.[0]?.S,
-    }));
-  }
+  });
 }
 
 function storageError(error: unknown, signal?: AbortSignal): Error {

@@ -21,6 +21,8 @@ export interface HttpRequest {
   rawBody: Buffer;
   requestId: string;
   sourceIp: string | undefined;
+  /** Query string parameters; a repeated parameter's values joined with "," as API Gateway v2 does. */
+  query: Record<string, string>;
 }
 
 function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
@@ -55,6 +57,7 @@ export function parseRequest(event: ApiGatewayEvent): HttpRequest {
       rawBody,
       requestId: event.requestContext.requestId,
       sourceIp: event.requestContext.http.sourceIp,
+      query: { ...(event.queryStringParameters as Record<string, string> | undefined) },
     };
   }
   return {
@@ -64,6 +67,11 @@ export function parseRequest(event: ApiGatewayEvent): HttpRequest {
     rawBody,
     requestId: event.requestContext?.requestId ?? '',
     sourceIp: event.requestContext?.identity?.sourceIp,
+    query: Object.fromEntries(
+      Object.entries(
+        event.multiValueQueryStringParameters ?? event.queryStringParameters ?? {},
+      ).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]),
+    ),
   };
 }
 
@@ -73,6 +81,11 @@ export function jsonResponse(statusCode: number, body: unknown): HttpResponse {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   };
+}
+
+/** A JSON body that is already text: stored events are passed through without re-serialising. */
+export function jsonTextResponse(statusCode: number, body: string): HttpResponse {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body };
 }
 
 export function noContent(): HttpResponse {

@@ -263,3 +263,20 @@ export function reindentJson(text: string, indent = '  '): string {
   }
   return out;
 }
+
+/** Valid JSON on one line: whitespace between tokens removed, every token kept as it was. */
+export function compactJson(text: string): string {
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      i++;
+      while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    } else if (c === ' ' || c === '\n' || c === '\r' || c === '\t') {
+      out += text.slice(start, i);
+      start = i + 1;
+    }
+  }
+  return out + text.slice(start);
+}

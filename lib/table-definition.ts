@@ -10,6 +10,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { parse } from 'yaml';
@@ -17,18 +18,26 @@ import { parse } from 'yaml';
 export const PROJECT_ROOT = join(__dirname, '..');
 const TABLE_RESOURCE = 'EventsTable';
 
-export function tableDefinition(
-  tableName: string,
+/** The EventsTable resource's Properties, read from serverless.yml. */
+function tableProperties(
   serverlessYml = join(PROJECT_ROOT, 'serverless.yml'),
-): CreateTableCommandInput {
+): Record<string, unknown> {
   const doc = parse(readFileSync(serverlessYml, 'utf8'), { logLevel: 'silent' }) as {
     resources?: { Resources?: Record<string, { Properties?: Record<string, unknown> }> };
   };
   const props = doc.resources?.Resources?.[TABLE_RESOURCE]?.Properties;
   if (!props)
     throw new Error(`serverless.yml has no resources.Resources.${TABLE_RESOURCE}.Properties`);
-  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } =
-    props as unknown as CreateTableCommandInput;
+  return props;
+}
+
+export function tableDefinition(
+  tableName: string,
+  serverlessYml?: string,
+): CreateTableCommandInput {
+  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = tableProperties(
+    serverlessYml,
+  ) as unknown as CreateTableCommandInput;
   return {
     TableName: tableName,
     AttributeDefinitions,
@@ -38,7 +47,7 @@ export function tableDefinition(
   };
 }
 
-/** Creates the table unless it exists; true when it was created. */
+/** Creates the table (with its TTL setting) unless it exists; true when it was created. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -48,5 +57,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
   await client.send(new CreateTableCommand(tableDefinition(tableName)));
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+  const ttl = tableProperties().TimeToLiveSpecification as
+    { AttributeName: string; Enabled: boolean } | undefined;
+  if (ttl?.Enabled) {
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: ttl }),
+    );
+  }
   return true;
 }

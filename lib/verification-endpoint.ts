@@ -4,12 +4,12 @@
  * authenticates it like a delivery. Imports nothing that touches DynamoDB, so it starts fast.
  */
 import type { Config } from './config';
-import { createEndpoint } from './endpoint';
+import { authenticateOktaCaller, createEndpoint } from './endpoint';
 import { jsonResponse } from './http';
 import { verificationBody } from './okta-contract';
 
 export function createVerificationHandler(deps: { config?: Config } = {}) {
-  return createEndpoint(deps, async ({ request }) =>
+  return createEndpoint(deps, authenticateOktaCaller, async ({ request }) =>
     jsonResponse(200, verificationBody(request.headers)),
   );
 }

@@ -7,7 +7,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { hookdeckSignature } from '../../lib/auth';
 import { loadConfig } from '../../lib/config';
 import { createDeliveryHandler } from '../../lib/delivery-endpoint';
-import { eventJson } from '../../lib/event-items';
+import { deliveryKey, eventJson } from '../../lib/event-items';
 import { EventStore } from '../../lib/event-store';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
@@ -91,7 +91,7 @@ describe('storing a delivery', () => {
     const { Item: record } = await db.client.send(
       new GetItemCommand({
         TableName: tableName,
-        Key: { pk: { S: 'DELIVERY#85b60edb-4263-4e13-993b-818e26201052' } },
+        Key: deliveryKey('85b60edb-4263-4e13-993b-818e26201052'),
       }),
     );
     expect(record).toMatchObject({

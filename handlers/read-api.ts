@@ -1,0 +1,4 @@
+import { createReadApiHandler } from '../lib/read-api';
+
+/** GET /events, /events/{uuid}, /deliveries: finds and reviews stored events. */
+export const handler = createReadApiHandler();

@@ -1,0 +1,298 @@
+/**
+ * The access patterns over stored events and deliveries. Every listing is one DynamoDB Query
+ * (never a Scan), newest first, followed by BatchGetItem for the items themselves (the indexes
+ * are KEYS_ONLY). Shared by the read API and the local CLI.
+ *
+ *   events of a type      Query byType   eventType = T   AND timeKey in range
+ *   events about a user   Query table    pk = USER#u     AND sk in range     (link items)
+ *   all events            Query byTime   itemType=event  AND timeKey in range
+ *   deliveries            Query byTime   itemType=delivery AND timeKey in range
+ */
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { decodeCursor, encodeCursor } from './cursor';
+import { RequestError } from './errors';
+import {
+  DELIVERY_PREFIX,
+  EVENT_PREFIX,
+  type Item,
+  TIME_INDEX,
+  TYPE_INDEX,
+  deliveryKey,
+  eventJson,
+  eventKey,
+  userPk,
+} from './event-items';
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 1000;
+/** Lambda responses are capped at 6 MB: a page stops growing past this, its cursor resumes. */
+const MAX_PAGE_BYTES = 5 * 1024 * 1024;
+const BATCH_GET_SIZE = 100;
+
+export interface TimeRange {
+  /** Inclusive, canonical ISO time. */
+  since?: string;
+  /** Exclusive, canonical ISO time. */
+  until?: string;
+}
+
+export interface EventQuery extends TimeRange {
+  type?: string;
+  user?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface DeliveryRecord {
+  deliveryId: string;
+  firstReceivedAt: string;
+  lastReceivedAt: string;
+  acceptedCount: number;
+  eventCount: number;
+  storedCount: number;
+  duplicateCount: number;
+  source?: string;
+  eventTime?: string;
+  hookdeckEventId?: string;
+  eventTypes: string[];
+  eventUuids: string[];
+  omittedUuidCount: number;
+}
+
+function badParameter(message: string): RequestError {
+  return new RequestError(400, 'invalid_parameter', message);
+}
+
+/** An ISO 8601 date (2026-11-01) or date-time (2026-11-01T08:00:00Z) → canonical ISO time. */
+export function parseTime(value: string, name: string): string {
+  const isoLike = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  const ms = isoLike.test(value)
+    ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value)
+    : NaN;
+  if (!Number.isFinite(ms)) {
+    throw badParameter(
+      `${name} must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T08:00:00Z, got "${value}"`,
+    );
+  }
+  return new Date(ms).toISOString();
+}
+
+export function parseLimit(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_LIMIT;
+  const limit = Number(value);
+  if (!/^\d+$/.test(value) || limit < 1 || limit > MAX_LIMIT) {
+    throw badParameter(`limit must be a whole number from 1 to ${MAX_LIMIT}, got "${value}"`);
+  }
+  return limit;
+}
+
+export function checkRange(range: TimeRange): void {
+  if (range.since && range.until && range.since >= range.until) {
+    throw badParameter(`since (${range.since}) must be earlier than until (${range.until})`);
+  }
+}
+
+/** The sort-key condition for a time range over keys shaped `<ISO time>#...`. */
+function rangeCondition(
+  attribute: string,
+  range: TimeRange,
+  values: Record<string, AttributeValue>,
+): string {
+  if (range.since) values[':since'] = { S: range.since };
+  if (range.until) values[':until'] = { S: range.until };
+  // until is exclusive: '<until>#x' sorts after '<until>', so BETWEEN leaves it out.
+  if (range.since && range.until) return ` AND ${attribute} BETWEEN :since AND :until`;
+  if (range.since) return ` AND ${attribute} >= :since`;
+  if (range.until) return ` AND ${attribute} < :until`;
+  return '';
+}
+
+interface PlannedQuery {
+  input: {
+    TableName: string;
+    IndexName?: string;
+    KeyConditionExpression: string;
+    ExpressionAttributeValues: Record<string, AttributeValue>;
+  };
+  keyNames: string[];
+  scope: string;
+}
+
+export class EventQueries {
+  constructor(
+    readonly client: DynamoDBClient,
+    readonly tableName: string,
+  ) {}
+
+  /** The stored JSON text of one event, exactly as Okta sent it. */
+  async getEventJson(uuid: string): Promise<string | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: eventKey(uuid), ConsistentRead: true }),
+    );
+    return Item && eventJson(Item);
+  }
+
+  /** Events newest first by `published`; items are each event's JSON text as Okta sent it. */
+  async listEvents(query: EventQuery): Promise<Page<string>> {
+    checkRange(query);
+    const plan = this.planEventQuery(query);
+    const { keys, lastEvaluatedKey } = await this.query(plan, query);
+    const uuids = keys.map((key) => key.uuid?.S ?? key.pk!.S!.slice(EVENT_PREFIX.length));
+    const events = await this.batchGet(uuids.map(eventKey));
+
+    const items: string[] = [];
+    let bytes = 0;
+    for (const [i, uuid] of uuids.entries()) {
+      const event = events.get(EVENT_PREFIX + uuid);
+      // A link can outlive a failed first write of its event, and a type+user listing filters here.
+      if (!event) continue;
+      if (query.type && event.eventType?.S !== query.type) continue;
+      if (query.user && !event.userKeys?.L?.some((k) => k.S === query.user!.toLowerCase()))
+        continue;
+      const json = eventJson(event);
+      if (items.length > 0 && bytes + json.length > MAX_PAGE_BYTES) {
+        return { items, nextCursor: this.cursor(plan, keys[i - 1]!) };
+      }
+      bytes += json.length;
+      items.push(json);
+    }
+    return { items, nextCursor: lastEvaluatedKey ? this.cursor(plan, lastEvaluatedKey) : null };
+  }
+
+  /** Accepted deliveries newest first by first receipt. */
+  async listDeliveries(
+    query: TimeRange & { limit?: number; cursor?: string },
+  ): Promise<Page<DeliveryRecord>> {
+    checkRange(query);
+    const values: Record<string, AttributeValue> = { ':t': { S: 'delivery' } };
+    const plan: PlannedQuery = {
+      input: {
+        TableName: this.tableName,
+        IndexName: TIME_INDEX,
+        KeyConditionExpression: `itemType = :t${rangeCondition('timeKey', query, values)}`,
+        ExpressionAttributeValues: values,
+      },
+      keyNames: ['pk', 'sk', 'itemType', 'timeKey'],
+      scope: `deliveries|${query.since ?? ''}|${query.until ?? ''}`,
+    };
+    const { keys, lastEvaluatedKey } = await this.query(plan, query);
+    const ids = keys.map((key) => key.pk!.S!.slice(DELIVERY_PREFIX.length));
+    const records = await this.batchGet(ids.map(deliveryKey));
+    const items = ids
+      .map((id) => records.get(DELIVERY_PREFIX + id))
+      .filter((item): item is Item => item !== undefined)
+      .map(toDeliveryRecord);
+    return { items, nextCursor: lastEvaluatedKey ? this.cursor(plan, lastEvaluatedKey) : null };
+  }
+
+  private planEventQuery(query: EventQuery): PlannedQuery {
+    const bounds = `${query.since ?? ''}|${query.until ?? ''}`;
+    const values: Record<string, AttributeValue> = {};
+    if (query.user) {
+      values[':pk'] = { S: userPk(query.user) };
+      return {
+        input: {
+          TableName: this.tableName,
+          KeyConditionExpression: `pk = :pk${rangeCondition('sk', query, values)}`,
+          ExpressionAttributeValues: values,
+        },
+        keyNames: ['pk', 'sk'],
+        scope: `user:${query.user.toLowerCase()}|type:${query.type ?? ''}|${bounds}`,
+      };
+    }
+    if (query.type) {
+      values[':type'] = { S: query.type };
+      return {
+        input: {
+          TableName: this.tableName,
+          IndexName: TYPE_INDEX,
+          KeyConditionExpression: `eventType = :type${rangeCondition('timeKey', query, values)}`,
+          ExpressionAttributeValues: values,
+        },
+        keyNames: ['pk', 'sk', 'eventType', 'timeKey'],
+        scope: `type:${query.type}|${bounds}`,
+      };
+    }
+    values[':t'] = { S: 'event' };
+    return {
+      input: {
+        TableName: this.tableName,
+        IndexName: TIME_INDEX,
+        KeyConditionExpression: `itemType = :t${rangeCondition('timeKey', query, values)}`,
+        ExpressionAttributeValues: values,
+      },
+      keyNames: ['pk', 'sk', 'itemType', 'timeKey'],
+      scope: `all|${bounds}`,
+    };
+  }
+
+  private async query(plan: PlannedQuery, page: { limit?: number; cursor?: string }) {
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        ...plan.input,
+        ScanIndexForward: false,
+        Limit: page.limit ?? DEFAULT_LIMIT,
+        ExclusiveStartKey: page.cursor
+          ? decodeCursor(page.cursor, plan.scope, this.tableName)
+          : undefined,
+      }),
+    );
+    return { keys: Items, lastEvaluatedKey: LastEvaluatedKey };
+  }
+
+  private cursor(plan: PlannedQuery, item: Item): string {
+    const key: Item = {};
+    for (const name of plan.keyNames) key[name] = item[name]!;
+    return encodeCursor(key, plan.scope, this.tableName);
+  }
+
+  /** Items by key, as a map from pk; retries keys DynamoDB leaves unprocessed. */
+  private async batchGet(keys: Item[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    const unique = [...new Map(keys.map((k) => [k.pk!.S!, k])).values()];
+    for (let i = 0; i < unique.length; i += BATCH_GET_SIZE) {
+      let pending: Item[] = unique.slice(i, i + BATCH_GET_SIZE);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) found.set(item.pk!.S!, item);
+        pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+}
+
+function toDeliveryRecord(item: Item): DeliveryRecord {
+  const n = (name: string) => Number(item[name]?.N ?? 0);
+  const strings = (name: string) => (item[name]?.L ?? []).map((v) => v.S ?? '');
+  const record: DeliveryRecord = {
+    deliveryId: item.deliveryId?.S ?? '',
+    firstReceivedAt: item.firstReceivedAt?.S ?? '',
+    lastReceivedAt: item.lastReceivedAt?.S ?? '',
+    acceptedCount: n('acceptedCount'),
+    eventCount: n('eventCount'),
+    storedCount: n('storedCount'),
+    duplicateCount: n('duplicateCount'),
+    eventTypes: strings('eventTypes'),
+    eventUuids: strings('eventUuids'),
+    omittedUuidCount: n('omittedUuidCount'),
+  };
+  for (const name of ['source', 'eventTime', 'hookdeckEventId'] as const) {
+    if (item[name]?.S !== undefined) record[name] = item[name].S;
+  }
+  return record;
+}

@@ -1,0 +1,242 @@
+/**
+ * `npm run events -- list | get | deliveries`: finds and reviews stored events, from the local
+ * table (DynamoDB Local, as `npm start` runs it) or from a deployed stage's read API (--url).
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config';
+import { createDynamoDbClient } from './dynamodb';
+import { RequestError } from './errors';
+import {
+  type DeliveryRecord,
+  EventQueries,
+  MAX_LIMIT,
+  type Page,
+  checkRange,
+  parseTime,
+} from './event-queries';
+import { compactJson, reindentJson } from './json-text';
+import { ReadApiClient, ReadApiError } from './read-api-client';
+
+export const USAGE = `Usage:
+  npm run events -- list [--type T] [--user U] [--since S] [--until S] [--limit N | --all] [--json]
+  npm run events -- get <uuid> [--json]
+  npm run events -- deliveries [--since S] [--until S] [--limit N | --all] [--json]
+
+  --type T     events of one eventType, e.g. user.session.start
+  --user U     events whose actor or a User target is U (Okta id or login, any case)
+  --since S    from this time, inclusive (ISO 8601: 2026-11-01 or 2026-11-01T08:00:00Z)
+  --until S    up to this time, exclusive
+  --limit N    print at most N, newest first (default 50); --all prints every match
+  --json       one JSON object per line (events exactly as Okta sent them)
+  --url URL    read a deployed stage through its read API (or EVENTS_API_URL)
+  --token T    the read API's bearer token (or EVENTS_API_TOKEN)
+
+Without --url, reads the local table from DynamoDB Local (DYNAMODB_ENDPOINT, default
+http://127.0.0.1:8000), which \`npm start\` runs.`;
+
+export class UsageError extends Error {}
+
+export interface EventsSource {
+  getEventJson(uuid: string): Promise<string | undefined>;
+  listEvents(query: Parameters<EventQueries['listEvents']>[0]): Promise<Page<string>>;
+  listDeliveries(
+    query: Parameters<EventQueries['listDeliveries']>[0],
+  ): Promise<Page<DeliveryRecord>>;
+}
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const OPTIONS = {
+  type: { type: 'string' },
+  user: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  all: { type: 'boolean' },
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function localSource(env: NodeJS.ProcessEnv): {
+  source: EventsSource;
+  close(): void;
+  where: string;
+} {
+  const config = loadConfig({
+    ...env,
+    DYNAMODB_ENDPOINT:
+      env.DYNAMODB_ENDPOINT || `http://127.0.0.1:${env.DYNAMODB_LOCAL_PORT || 8000}`,
+  });
+  const client = createDynamoDbClient(config);
+  return {
+    source: new EventQueries(client, config.tableName),
+    close: () => client.destroy(),
+    where: `table ${config.tableName} at ${config.dynamodbEndpoint}`,
+  };
+}
+
+function column(value: string | undefined, width: number): string {
+  const text = value ?? '-';
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+}
+
+function eventLine(json: string): string {
+  const e = JSON.parse(json) as {
+    uuid: string;
+    published: string;
+    eventType: string;
+    actor?: { alternateId?: string; id?: string } | null;
+    target?: Array<{ alternateId?: string; id?: string; displayName?: string } | null> | null;
+  };
+  const target = e.target?.[0];
+  return [
+    column(e.uuid, 36),
+    column(e.published, 24),
+    column(e.eventType, 36),
+    column(e.actor?.alternateId ?? e.actor?.id, 32),
+    target?.alternateId ?? target?.displayName ?? target?.id ?? '-',
+  ].join('  ');
+}
+
+function deliveryLine(d: DeliveryRecord): string {
+  return [
+    column(d.firstReceivedAt, 24),
+    column(d.deliveryId, 36),
+    `events=${d.eventCount} stored=${d.storedCount} duplicates=${d.duplicateCount} accepted=${d.acceptedCount}`,
+    d.eventTypes.join(','),
+  ].join('  ');
+}
+
+/** Pages through a listing until `wanted` items (Infinity for --all), with progress on stderr. */
+async function paginate<T>(
+  fetchPage: (limit: number, cursor: string | undefined) => Promise<Page<T>>,
+  wanted: number,
+  print: (item: T) => void,
+  io: CliIo,
+  noun: string,
+): Promise<number> {
+  let printed = 0;
+  let cursor: string | undefined;
+  for (let page = 1; ; page++) {
+    const result = await fetchPage(Math.min(MAX_LIMIT, wanted - printed), cursor);
+    for (const item of result.items.slice(0, wanted - printed)) {
+      print(item);
+      printed++;
+    }
+    if (!result.nextCursor || printed >= wanted) return printed;
+    cursor = result.nextCursor;
+    io.err(`… ${printed} ${noun} so far (page ${page}), fetching more`);
+  }
+}
+
+export async function runEventsCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { positionals, values } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (command === undefined) throw new UsageError('no command given');
+  if (!['list', 'get', 'deliveries'].includes(command))
+    throw new UsageError(`unknown command "${command}"`);
+  if (command !== 'get' && rest.length > 0)
+    throw new UsageError(`${command} takes no arguments, got "${rest.join(' ')}"`);
+  if (command !== 'list' && (values.type !== undefined || values.user !== undefined)) {
+    throw new UsageError(`--type and --user apply to list only`);
+  }
+  if (values.all && values.limit !== undefined)
+    throw new UsageError('give --limit or --all, not both');
+
+  const range = {
+    since: values.since === undefined ? undefined : parseTime(values.since, '--since'),
+    until: values.until === undefined ? undefined : parseTime(values.until, '--until'),
+  };
+  checkRange(range);
+  const wanted = values.all
+    ? Infinity
+    : values.limit === undefined
+      ? 50
+      : limitOption(values.limit);
+
+  const url = values.url ?? env.EVENTS_API_URL;
+  const local = url ? undefined : localSource(env);
+  const source: EventsSource =
+    local?.source ?? new ReadApiClient(url!, values.token ?? env.EVENTS_API_TOKEN);
+  try {
+    switch (command) {
+      case 'get': {
+        const [uuid] = rest;
+        if (!uuid || rest.length > 1) throw new UsageError('get takes exactly one event uuid');
+        const json = await source.getEventJson(uuid);
+        if (json === undefined) {
+          io.err(`No event with uuid ${uuid} in ${local ? local.where : url}.`);
+          return 1;
+        }
+        io.out(values.json ? compactJson(json) : reindentJson(json));
+        return 0;
+      }
+      case 'list': {
+        const printed = await paginate(
+          (limit, cursor) =>
+            source.listEvents({ ...range, type: values.type, user: values.user, limit, cursor }),
+          wanted,
+          (json) => io.out(values.json ? compactJson(json) : eventLine(json)),
+          io,
+          'events',
+        );
+        if (printed === 0) io.err('No events match.');
+        return 0;
+      }
+      default: {
+        const printed = await paginate(
+          (limit, cursor) => source.listDeliveries({ ...range, limit, cursor }),
+          wanted,
+          (d) => io.out(values.json ? JSON.stringify(d) : deliveryLine(d)),
+          io,
+          'deliveries',
+        );
+        if (printed === 0) io.err('No deliveries match.');
+        return 0;
+      }
+    }
+  } finally {
+    local?.close();
+  }
+}
+
+function limitOption(value: string): number {
+  const limit = Number(value);
+  if (!/^\d+$/.test(value) || limit < 1)
+    throw new UsageError(`--limit must be a whole number of 1 or more, got "${value}"`);
+  return limit;
+}
+
+/** One line for what went wrong, never a stack trace. */
+export function describeCliError(error: unknown, env: NodeJS.ProcessEnv): string {
+  if (error instanceof RequestError) return error.message;
+  const err = error as Error & { name?: string };
+  if (err.name === 'ResourceNotFoundException') {
+    return 'the local table does not exist yet: start the service once with `npm start`.';
+  }
+  if (error instanceof ReadApiError) return err.message;
+  if (/ECONNREFUSED|TimeoutError|socket hang up/i.test(`${err.name} ${err.message}`)) {
+    const endpoint = env.DYNAMODB_ENDPOINT || `http://127.0.0.1:${env.DYNAMODB_LOCAL_PORT || 8000}`;
+    return `cannot reach DynamoDB Local at ${endpoint}: is \`npm start\` running?`;
+  }
+  return err.message;
+}

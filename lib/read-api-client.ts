@@ -1,0 +1,81 @@
+/**
+ * The read API seen from outside: the CLI (and replay) use it to read a deployed stage exactly
+ * as they read the local table. Event JSON is taken from the response text as sent, not
+ * re-serialised, so it stays exact.
+ */
+import type { DeliveryRecord, EventQuery, Page, TimeRange } from './event-queries';
+import { arrayElementTexts } from './json-text';
+
+export class ReadApiError extends Error {
+  override name = 'ReadApiError';
+}
+
+export class ReadApiClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly token: string | undefined,
+  ) {}
+
+  private async get(
+    path: string,
+    params: Record<string, string | number | undefined>,
+  ): Promise<Response | undefined> {
+    const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: {
+          accept: 'application/json',
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      throw new ReadApiError(
+        `cannot reach ${url.origin}: ${(error as Error).cause ?? (error as Error).message}`,
+      );
+    }
+    if (response.status === 404 && path.startsWith('events/')) return undefined;
+    if (!response.ok) {
+      const body = (await response.json().catch(() => ({}))) as { message?: string };
+      throw new ReadApiError(
+        `${url.origin} answered ${response.status}: ${body.message ?? response.statusText}`,
+      );
+    }
+    return response;
+  }
+
+  async getEventJson(uuid: string): Promise<string | undefined> {
+    const response = await this.get(`events/${encodeURIComponent(uuid)}`, {});
+    return response && (await response.text());
+  }
+
+  async listEvents(query: EventQuery): Promise<Page<string>> {
+    const { type, user, since, until, limit, cursor } = query;
+    const text = await (await this.get('events', {
+      type,
+      user,
+      since,
+      until,
+      limit,
+      cursor,
+    }))!.text();
+    const items = arrayElementTexts(text, ['events']);
+    if (!items) throw new ReadApiError('the read API answered without an "events" array');
+    return { items, nextCursor: (JSON.parse(text) as { nextCursor: string | null }).nextCursor };
+  }
+
+  async listDeliveries(
+    query: TimeRange & { limit?: number; cursor?: string },
+  ): Promise<Page<DeliveryRecord>> {
+    const response = await this.get('deliveries', { ...query });
+    const body = (await response!.json()) as {
+      deliveries: DeliveryRecord[];
+      nextCursor: string | null;
+    };
+    return { items: body.deliveries, nextCursor: body.nextCursor };
+  }
+}
