@@ -76,13 +76,24 @@ function badParameter(message: string): RequestError {
 
 /** An ISO 8601 date (2026-11-01) or date-time (2026-11-01T08:00:00Z) → canonical ISO time. */
 export function parseTime(value: string, name: string): string {
-  const isoLike = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-  const ms = isoLike.test(value)
-    ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value)
-    : NaN;
+  const match =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(
+      value,
+    );
+  // Date.parse rolls 2026-02-30 over to March: check the calendar fields themselves.
+  const [, y, mo, d, h = '0', mi = '0', sec = '0'] = match ?? [];
+  const calendarOk =
+    match !== null &&
+    new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d))).getUTCDate() === Number(d) &&
+    Number(mo) >= 1 &&
+    Number(mo) <= 12 &&
+    Number(h) < 24 &&
+    Number(mi) < 60 &&
+    Number(sec) < 60;
+  const ms = calendarOk ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value) : NaN;
   if (!Number.isFinite(ms)) {
     throw badParameter(
-      `${name} must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T08:00:00Z, got "${value}"`,
+      `${name} must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T08:00:00Z, got "${value.slice(0, 100)}"`,
     );
   }
   return new Date(ms).toISOString();

@@ -1,0 +1,274 @@
+/**
+ * Finding stored events against a real DynamoDB Local: every access pattern, time-range edges,
+ * pagination without gap or repeat, cursors that must not be forged, and the Query-not-Scan rule.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoDbClient } from '../../lib/dynamodb';
+import { RequestError } from '../../lib/errors';
+import { type DeliveryMeta, expiryFor } from '../../lib/event-items';
+import { EventQueries, parseLimit, parseTime } from '../../lib/event-queries';
+import { EventStore } from '../../lib/event-store';
+import { parseDelivery } from '../../lib/okta-contract';
+import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
+import { delivery, logEvent } from '../helpers/okta';
+
+let db: TestDynamoDb;
+let tableName: string;
+let client: DynamoDBClient;
+let queries: EventQueries;
+const commands: string[] = [];
+
+const jane = {
+  id: '00ujane0000000000001',
+  type: 'User',
+  alternateId: 'jane.doe@example.com',
+  displayName: 'Jane Doe',
+};
+const admin = {
+  id: '00uadmin000000000001',
+  type: 'User',
+  alternateId: 'Admin@Example.com',
+  displayName: 'Admin',
+};
+const app = {
+  id: '0oaapp0000000000001',
+  type: 'AppInstance',
+  alternateId: 'Salesforce',
+  displayName: 'Salesforce',
+};
+
+/** Events at known times: minute i of 2026-11-01, types alternating, users varying. */
+const events = Array.from({ length: 23 }, (_, i) => {
+  const minute = String(i).padStart(2, '0');
+  return logEvent({
+    uuid: `00000000-0000-0000-0000-0000000000${minute}`,
+    published: `2026-11-01T10:${minute}:00.000Z`,
+    eventType: i % 2 === 0 ? 'user.session.start' : 'user.lifecycle.create',
+    actor: i === 7 ? jane : admin,
+    target: i === 3 ? [jane, app] : [app],
+  });
+});
+
+async function store(body: object, receivedAt: string) {
+  const parsed = parseDelivery(Buffer.from(JSON.stringify(body)));
+  const meta: DeliveryMeta = {
+    deliveryId: parsed.eventId!,
+    receivedAt,
+    hookdeckEventId: undefined,
+    expiresAt: expiryFor(new Date(receivedAt), 90),
+  };
+  await new EventStore(db.client, tableName).storeDelivery(parsed, meta);
+}
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  tableName = await db.newTable();
+  // Three deliveries, received at known times.
+  await store(delivery(events.slice(0, 10), { eventId: 'delivery-a' }), '2026-11-02T00:00:00.000Z');
+  await store(
+    delivery(events.slice(10, 20), { eventId: 'delivery-b' }),
+    '2026-11-02T00:01:00.000Z',
+  );
+  await store(delivery(events.slice(20), { eventId: 'delivery-c' }), '2026-11-02T00:02:00.000Z');
+
+  client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: db.local.endpoint });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.push(context.commandName);
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+  queries = new EventQueries(client, tableName);
+});
+
+afterAll(async () => {
+  // Every listing above was a Query followed by item reads: never a Scan.
+  expect(commands.length).toBeGreaterThan(10);
+  expect(new Set(commands)).toEqual(
+    new Set(['QueryCommand', 'BatchGetItemCommand', 'GetItemCommand']),
+  );
+  client?.destroy();
+  await db?.stop();
+});
+
+const uuids = (page: { items: string[] }) =>
+  page.items.map((json) => (JSON.parse(json) as { uuid: string }).uuid);
+const uuidOf = (i: number) => events[i]!.uuid as string;
+
+it('gets one event by uuid, exactly as stored', async () => {
+  expect(JSON.parse((await queries.getEventJson(uuidOf(5)))!)).toEqual(events[5]);
+  expect(await queries.getEventJson('no-such-event')).toBeUndefined();
+});
+
+it('lists all events newest first', async () => {
+  const page = await queries.listEvents({ limit: 100 });
+  expect(uuids(page)).toEqual(events.map((e) => e.uuid).reverse());
+  expect(page.nextCursor).toBeNull();
+});
+
+it('lists events of one type in a time range: since inclusive, until exclusive', async () => {
+  const page = await queries.listEvents({
+    type: 'user.session.start',
+    since: parseTime('2026-11-01T10:04:00Z', 'since'),
+    until: parseTime('2026-11-01T10:10:00Z', 'until'),
+  });
+  expect(uuids(page)).toEqual([uuidOf(8), uuidOf(6), uuidOf(4)]);
+});
+
+it('lists a type with only since, or only until', async () => {
+  expect(
+    uuids(
+      await queries.listEvents({
+        type: 'user.lifecycle.create',
+        since: '2026-11-01T10:19:00.000Z',
+      }),
+    ),
+  ).toEqual([uuidOf(21), uuidOf(19)]);
+  expect(
+    uuids(
+      await queries.listEvents({
+        type: 'user.lifecycle.create',
+        until: '2026-11-01T10:03:00.000Z',
+      }),
+    ),
+  ).toEqual([uuidOf(1)]);
+});
+
+it('finds the events about a user as actor or target, by id or by login in any case', async () => {
+  const expected = [uuidOf(7), uuidOf(3)]; // actor of 7, target of 3
+  expect(uuids(await queries.listEvents({ user: jane.id }))).toEqual(expected);
+  expect(uuids(await queries.listEvents({ user: 'JANE.DOE@example.com' }))).toEqual(expected);
+  expect(
+    uuids(
+      await queries.listEvents({ user: 'jane.doe@example.com', type: 'user.lifecycle.create' }),
+    ),
+  ).toEqual([uuidOf(7), uuidOf(3)]);
+  expect(
+    uuids(
+      await queries.listEvents({ user: 'jane.doe@example.com', until: '2026-11-01T10:05:00.000Z' }),
+    ),
+  ).toEqual([uuidOf(3)]);
+  // Targets that are not users (the app) are not indexed as users.
+  expect(uuids(await queries.listEvents({ user: app.id }))).toEqual([]);
+});
+
+it('pages through a listing with no gap and no repeat', async () => {
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await queries.listEvents({ limit: 5, cursor });
+    seen.push(...uuids(page));
+    cursor = page.nextCursor ?? undefined;
+    pages++;
+  } while (cursor);
+  expect(pages).toBeGreaterThanOrEqual(5);
+  expect(seen).toEqual(events.map((e) => e.uuid).reverse());
+});
+
+it('pages through a user listing on the table key too', async () => {
+  const first = await queries.listEvents({ user: admin.alternateId, limit: 10 });
+  const second = await queries.listEvents({
+    user: admin.alternateId,
+    limit: 10,
+    cursor: first.nextCursor!,
+  });
+  const third = await queries.listEvents({
+    user: admin.alternateId,
+    limit: 10,
+    cursor: second.nextCursor!,
+  });
+  const all = [...uuids(first), ...uuids(second), ...uuids(third)];
+  expect(new Set(all).size).toBe(all.length);
+  expect(all).toHaveLength(22); // every event but 7, whose actor is Jane
+});
+
+it('lists deliveries newest first, in a time range', async () => {
+  const all = await queries.listDeliveries({});
+  expect(all.items.map((d) => d.deliveryId)).toEqual(['delivery-c', 'delivery-b', 'delivery-a']);
+  expect(all.items[2]).toMatchObject({
+    firstReceivedAt: '2026-11-02T00:00:00.000Z',
+    eventCount: 10,
+    storedCount: 10,
+    duplicateCount: 0,
+    acceptedCount: 1,
+    eventTypes: ['user.session.start', 'user.lifecycle.create'],
+  });
+  expect(all.items[2]!.eventUuids).toHaveLength(10);
+  const ranged = await queries.listDeliveries({
+    since: '2026-11-02T00:00:30.000Z',
+    until: '2026-11-02T00:01:30.000Z',
+  });
+  expect(ranged.items.map((d) => d.deliveryId)).toEqual(['delivery-b']);
+});
+
+describe('cursors', () => {
+  async function refusal(promise: Promise<unknown>): Promise<RequestError> {
+    try {
+      await promise;
+    } catch (error) {
+      if (error instanceof RequestError) return error;
+      throw error;
+    }
+    throw new Error('expected a refusal');
+  }
+
+  it('refuses a tampered cursor with 400', async () => {
+    const { nextCursor } = await queries.listEvents({ limit: 2 });
+    const [payload, sig] = nextCursor!.split('.');
+    const decoded = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    decoded.k.timeKey = '2099-01-01T00:00:00.000Z#x';
+    const forged = `${Buffer.from(JSON.stringify(decoded)).toString('base64url')}.${sig}`;
+    for (const cursor of [forged, 'garbage', `${nextCursor}x`, '.', `${payload}.`]) {
+      const error = await refusal(queries.listEvents({ limit: 2, cursor }));
+      expect(error).toMatchObject({ statusCode: 400, code: 'invalid_cursor' });
+    }
+  });
+
+  it('refuses a cursor from another listing with 400', async () => {
+    const { nextCursor } = await queries.listEvents({ type: 'user.session.start', limit: 2 });
+    const error = await refusal(
+      queries.listEvents({ type: 'user.lifecycle.create', limit: 2, cursor: nextCursor! }),
+    );
+    expect(error.code).toBe('invalid_cursor');
+    const ranged = await refusal(
+      queries.listEvents({
+        type: 'user.session.start',
+        since: '2026-01-01T00:00:00.000Z',
+        limit: 2,
+        cursor: nextCursor!,
+      }),
+    );
+    expect(ranged.code).toBe('invalid_cursor');
+  });
+});
+
+describe('parameters', () => {
+  it.each(['yesterday', '2026-13-01', '2026-11-01T25:00:00Z', '1700000000', ''])(
+    'refuses the time %j',
+    (value) => {
+      expect(() => parseTime(value, 'since')).toThrow(
+        expect.objectContaining({ statusCode: 400, code: 'invalid_parameter' }),
+      );
+    },
+  );
+
+  it('accepts dates, times with zones, and fractional seconds', () => {
+    expect(parseTime('2026-11-01', 'since')).toBe('2026-11-01T00:00:00.000Z');
+    expect(parseTime('2026-11-01T08:00:00+02:00', 'since')).toBe('2026-11-01T06:00:00.000Z');
+    expect(parseTime('2026-11-01T08:00:00.5Z', 'since')).toBe('2026-11-01T08:00:00.500Z');
+  });
+
+  it.each(['0', '1001', '-1', '2.5', 'ten'])('refuses the limit %j', (value) => {
+    expect(() => parseLimit(value)).toThrow(/limit must be a whole number from 1 to 1000/);
+  });
+
+  it('refuses a range whose since is not before until', async () => {
+    await expect(
+      queries.listEvents({ since: '2026-11-02T00:00:00.000Z', until: '2026-11-01T00:00:00.000Z' }),
+    ).rejects.toMatchObject({
+      statusCode: 400,
+    });
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * The read API handler in-process against DynamoDB Local: bearer auth, every bad parameter,
+ * exact event JSON in responses, and the retention attribute written by the receiver.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { loadConfig } from '../../lib/config';
+import { createDeliveryHandler } from '../../lib/delivery-endpoint';
+import { EventQueries } from '../../lib/event-queries';
+import { EventStore } from '../../lib/event-store';
+import { createReadApiHandler } from '../../lib/read-api';
+import { v2Event } from '../helpers/api-gateway';
+import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
+import { delivery, logEvent } from '../helpers/okta';
+
+const TOKEN = 'read-token-1';
+let db: TestDynamoDb;
+let tableName: string;
+let handler: ReturnType<typeof createReadApiHandler>;
+const bigNumberEvent =
+  '{"uuid":"big-1","eventType":"user.session.start","published":"2026-11-01T09:00:00.000Z","n":123456789012345678901234567890}';
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  tableName = await db.newTable();
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  const receive = createDeliveryHandler({
+    config: loadConfig({ EVENTS_TABLE: tableName }),
+    store: new EventStore(db.client, tableName),
+    now: () => new Date('2026-11-02T00:00:00.000Z'),
+  });
+  const body = `{"eventType":"com.okta.event_hook","eventId":"d-1","data":{"events":[${bigNumberEvent},${JSON.stringify(
+    logEvent({
+      uuid: 'e-2',
+      published: '2026-11-01T10:00:00.000Z',
+      eventType: 'user.lifecycle.create',
+    }),
+  )}]}}`;
+  await receive(v2Event({ body, headers: { 'content-type': 'application/json' } }));
+  handler = createReadApiHandler({
+    config: loadConfig({
+      STAGE: 'staging',
+      EVENTS_API_TOKEN: `old-token,${TOKEN}`,
+      EVENTS_TABLE: tableName,
+    }),
+    queries: new EventQueries(db.client, tableName),
+  });
+});
+afterAll(async () => {
+  jest.restoreAllMocks();
+  await db?.stop();
+});
+beforeEach(() => jest.spyOn(console, 'error').mockImplementation(() => undefined));
+
+function get(
+  path: string,
+  query: Record<string, string> = {},
+  headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` },
+) {
+  const event: APIGatewayProxyEventV2 = v2Event({ method: 'GET', path, headers });
+  event.queryStringParameters = query;
+  return handler(event);
+}
+
+it('lists events with the exact JSON Okta sent, newest first', async () => {
+  const response = await get('/events');
+  expect(response.statusCode).toBe(200);
+  expect(response.body).toContain(bigNumberEvent);
+  const body = JSON.parse(response.body!);
+  expect(body.events.map((e: { uuid: string }) => e.uuid)).toEqual(['e-2', 'big-1']);
+  expect(body.nextCursor).toBeNull();
+});
+
+it('filters by type and gets one event', async () => {
+  const byType = JSON.parse((await get('/events', { type: 'user.session.start' })).body!);
+  expect(byType.events.map((e: { uuid: string }) => e.uuid)).toEqual(['big-1']);
+  const one = await get('/events/big-1');
+  expect(one.statusCode).toBe(200);
+  expect(one.body).toBe(bigNumberEvent);
+  const missing = await get('/events/nope');
+  expect(missing.statusCode).toBe(404);
+  expect(JSON.parse(missing.body!)).toMatchObject({ error: 'not_found' });
+});
+
+it('lists deliveries', async () => {
+  const body = JSON.parse((await get('/deliveries', { limit: '10' })).body!);
+  expect(body.deliveries).toHaveLength(1);
+  expect(body.deliveries[0]).toMatchObject({ deliveryId: 'd-1', eventCount: 2, storedCount: 2 });
+});
+
+it('accepts either rotation token and refuses anything else with 401', async () => {
+  expect((await get('/events', {}, { authorization: 'Bearer old-token' })).statusCode).toBe(200);
+  expect((await get('/events', {}, { authorization: `bearer ${TOKEN}` })).statusCode).toBe(200);
+  for (const headers of [
+    {},
+    { authorization: TOKEN },
+    { authorization: 'Bearer wrong' },
+    { authorization: `Bearer ${TOKEN}x` },
+  ]) {
+    const response = await get('/events', {}, headers);
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body!).error).toBe('unauthorized');
+  }
+});
+
+it('is off on a deployed stage with no token, and open on the local stage', async () => {
+  const off = createReadApiHandler({
+    config: loadConfig({ STAGE: 'production', EVENTS_TABLE: tableName }),
+  });
+  const response = await off(v2Event({ method: 'GET', path: '/events' }));
+  expect(response.statusCode).toBe(403);
+  expect(JSON.parse(response.body!).error).toBe('read_api_disabled');
+  const local = createReadApiHandler({
+    config: loadConfig({ EVENTS_TABLE: tableName }),
+    queries: new EventQueries(db.client, tableName),
+  });
+  expect((await local(v2Event({ method: 'GET', path: '/events' }))).statusCode).toBe(200);
+});
+
+it.each([
+  ['/events', { color: 'red' }, 'unknown_parameter'],
+  ['/deliveries', { type: 'x' }, 'unknown_parameter'],
+  ['/events/big-1', { limit: '1' }, 'unknown_parameter'],
+  ['/events', { since: 'last tuesday' }, 'invalid_parameter'],
+  ['/events', { until: '2026-02-30T00:00:00Z' }, 'invalid_parameter'],
+  ['/events', { since: '2026-11-02', until: '2026-11-01' }, 'invalid_parameter'],
+  ['/events', { limit: '0' }, 'invalid_parameter'],
+  ['/events', { limit: '5000' }, 'invalid_parameter'],
+  ['/events', { type: '' }, 'invalid_parameter'],
+  ['/events', { cursor: 'not-a-cursor' }, 'invalid_cursor'],
+  ['/deliveries', { cursor: 'eyJxIjoiYWxsIn0.AAAA' }, 'invalid_cursor'],
+])('GET %s %j → 400 %s', async (path, query, code) => {
+  const response = await get(path, query);
+  expect(response.statusCode).toBe(400);
+  const body = JSON.parse(response.body!);
+  expect(body.error).toBe(code);
+  expect(body.message).toEqual(expect.any(String));
+});
+
+it('answers 404 for paths it does not serve', async () => {
+  const response = await get('/events/a/b');
+  expect(response.statusCode).toBe(404);
+});
+
+it('sets expiresAt from RETENTION_DAYS, counted from receipt; 0 keeps events forever', async () => {
+  const item = await new EventStore(db.client, tableName).getEvent('big-1');
+  expect(item!.expiresAt).toEqual({
+    N: String(Date.parse('2026-11-02T00:00:00.000Z') / 1000 + 90 * 86400),
+  });
+
+  const forever = await db.newTable();
+  const receive = createDeliveryHandler({
+    config: loadConfig({ EVENTS_TABLE: forever, RETENTION_DAYS: '0' }),
+    store: new EventStore(db.client, forever),
+  });
+  const event = logEvent();
+  await receive(
+    v2Event({
+      body: JSON.stringify(delivery([event])),
+      headers: { 'content-type': 'application/json' },
+    }),
+  );
+  const kept = await new EventStore(db.client, forever).getEvent(event.uuid as string);
+  expect(kept).toBeDefined();
+  expect(kept!.expiresAt).toBeUndefined();
+});
