@@ -90,12 +90,13 @@ it('lists deliveries', async () => {
 it('accepts either rotation token and refuses anything else with 401', async () => {
   expect((await get('/events', {}, { authorization: 'Bearer old-token' })).statusCode).toBe(200);
   expect((await get('/events', {}, { authorization: `bearer ${TOKEN}` })).statusCode).toBe(200);
-  for (const headers of [
+  const attempts: Array<Record<string, string>> = [
     {},
     { authorization: TOKEN },
     { authorization: 'Bearer wrong' },
     { authorization: `Bearer ${TOKEN}x` },
-  ]) {
+  ];
+  for (const headers of attempts) {
     const response = await get('/events', {}, headers);
     expect(response.statusCode).toBe(401);
     expect(JSON.parse(response.body!).error).toBe('unauthorized');
