@@ -74,7 +74,7 @@ beforeAll(async () => {
   client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: db.local.endpoint });
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      commands.push(context.commandName);
+      commands.push(String(context.commandName));
       return next(args);
     },
     { step: 'initialize', name: 'recordCommands' },
