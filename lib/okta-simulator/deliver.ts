@@ -10,7 +10,7 @@ import { hookdeckSignature } from '../auth';
 export const OKTA_TIMEOUT_MS = 3000;
 export const DEFAULT_AUTH_HEADER = 'Authorization';
 const HOOKDECK_SOURCE_NAME = 'okta';
-/** An address in Okta's published egress ranges would do; this one stands for "Okta's side". */
+/** A stand-in for the Okta address Hookdeck received the request from (not a checked Okta IP). */
 const OKTA_EGRESS_IP = '52.37.187.104';
 /** Enough of a response body to explain a refusal. */
 const MAX_BODY_KEPT = 2000;
