@@ -1,7 +1,14 @@
-/** Okta payloads for tests: the documented sample, and generated events and deliveries. */
+/** Okta payloads for tests: the documented samples, and generated events and deliveries. */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  type EventOptions,
+  type EventType,
+  type LogEvent,
+  oktaEnvelope,
+  oktaEvent,
+} from '../../lib/okta-simulator/events';
 
 const fixtures = join(__dirname, '..', 'fixtures');
 
@@ -38,16 +45,15 @@ export interface TestDelivery extends Record<string, unknown> {
   data: { events: Array<Record<string, unknown>> };
 }
 
+/** An Okta envelope around `events` (the simulator's, so tests and `npm run okta` agree). */
 export function delivery(events: unknown[], overrides: Record<string, unknown> = {}): TestDelivery {
-  return {
-    eventType: 'com.okta.event_hook',
-    eventTypeVersion: '1.0',
-    cloudEventsVersion: '0.1',
-    source: 'https://example.okta.com/api/v1/eventHooks/who7hphp39JoHLni81d7',
-    eventId: randomUUID(),
-    eventTime: new Date().toISOString(),
-    contentType: 'application/json',
-    data: { events },
-    ...overrides,
-  } as TestDelivery;
+  return oktaEnvelope(events as LogEvent[], overrides) as TestDelivery;
+}
+
+/** A realistic generated event of any common type (see lib/okta-simulator/events.ts). */
+export function generatedEvent(
+  type: EventType = 'user.lifecycle.create',
+  options: EventOptions = {},
+): LogEvent {
+  return oktaEvent(type, options);
 }

@@ -1,0 +1,350 @@
+/**
+ * `npm run okta -- <command>`: play Okta (and Hookdeck) against an endpoint without an Okta org.
+ * Parses arguments, runs a command, prints; returns the exit code (2 for usage errors).
+ * Secrets are printed only by --dry-run, which exists to show the exact request.
+ */
+import { parseArgs } from 'node:util';
+import {
+  type Attempt,
+  type DeliverOptions,
+  type DeliveryResult,
+  DEFAULT_AUTH_HEADER,
+  deliver,
+  deliveryRequest,
+  describeAttempt,
+  formatRequest,
+  newHookdeckEvent,
+} from './deliver';
+import { EVENT_TYPES, type EventType, isEventType, previewEnvelope } from './events';
+import { type PlannedRequest, planSend, runSend } from './send';
+import { verificationRequest, verifyEndpoint } from './verify';
+
+export const USAGE = `Usage: npm run okta -- <command> [options]
+
+Commands:
+  verify   --url U [--secret S] [--auth-header H]
+           Okta's one-time verification GET (3 s timeout, one retry). Prints VERIFIED, or why
+           Okta would refuse the endpoint; exit code 0 only when verified.
+  send     --url U --type T [--count N] [--per-request K] [--duplicates R] [--user LOGIN]
+           [--concurrency C] [--secret S] [--auth-header H] [--via-hookdeck --signing-secret S2]
+           N realistic events (default 1) of type T (a comma list, or "all"), K per delivery
+           (default 1); a fraction R (0-1, default 0) of deliveries sent again as Okta redelivers
+           them. Delivered like Okta: 3 s timeout, one retry after a timeout or 5xx, none after a
+           4xx. Exit code 1 if any event was never accepted.
+  preview  --url U --type T [--secret S] [--auth-header H]
+           The Admin Console's Preview: sample data, actor and target null, outcome "Success".
+
+Options:
+  --url U              the event hook endpoint, e.g. http://localhost:1337/okta-webhooks-endpoint
+  --secret S           the hook's Authentication secret (sent in the auth header)
+  --auth-header H      the hook's Authentication field (default ${DEFAULT_AUTH_HEADER})
+  --user LOGIN         the user the events are about, e.g. jane.doe@hookdeckexample.com
+  --concurrency C      deliveries in flight at once (default 1)
+  --via-hookdeck       deliver as Hookdeck forwards Okta's request (x-hookdeck-* headers, signed)
+  --signing-secret S2  Hookdeck signing secret for x-hookdeck-signature (with --via-hookdeck)
+  --dry-run            print the exact requests (method, URL, headers, body) instead of sending
+  -h, --help           this text
+
+Event types: ${EVENT_TYPES.join(', ')}`;
+
+export class UsageError extends Error {}
+
+export interface CliOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleOutput: CliOutput = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
+
+type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+const COMMON: Record<string, OptionSpec> = {
+  url: { type: 'string' },
+  secret: { type: 'string' },
+  'auth-header': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+const COMMANDS: Record<string, Record<string, OptionSpec>> = {
+  verify: COMMON,
+  preview: { ...COMMON, type: { type: 'string' } },
+  send: {
+    ...COMMON,
+    type: { type: 'string' },
+    count: { type: 'string' },
+    'per-request': { type: 'string' },
+    duplicates: { type: 'string' },
+    concurrency: { type: 'string' },
+    user: { type: 'string' },
+    'via-hookdeck': { type: 'boolean' },
+    'signing-secret': { type: 'string' },
+  },
+};
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Strict parsing with one clear message per mistake (parseArgs' own messages are long). */
+function parseCommandArgs(command: string, args: string[]): Values {
+  const options = COMMANDS[command]!;
+  const { values, tokens } = parseArgs({
+    args,
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      throw new UsageError(`unexpected argument "${token.value}" for ${command}`);
+    }
+    if (token.kind !== 'option') continue;
+    const spec = options[token.name];
+    if (spec === undefined) throw new UsageError(`unknown option ${token.rawName} for ${command}`);
+    if (
+      spec.type === 'string' &&
+      (token.value === undefined || (!token.inlineValue && token.value.startsWith('--')))
+    ) {
+      throw new UsageError(`${token.rawName} needs a value`);
+    }
+    if (spec.type === 'boolean' && token.value !== undefined) {
+      throw new UsageError(`${token.rawName} takes no value`);
+    }
+  }
+  return values;
+}
+
+function requiredString(values: Values, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function optionalString(values: Values, name: string): string | undefined {
+  const value = values[name];
+  if (value === '') throw new UsageError(`--${name} must not be empty`);
+  return typeof value === 'string' ? value : undefined;
+}
+
+function urlOf(values: Values): string {
+  const raw = requiredString(values, 'url');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--url must be an http or https URL, got "${raw}"`);
+  }
+  return raw;
+}
+
+function wholeNumber(values: Values, name: string, fallback: number, max: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function fraction(values: Values, name: string): number {
+  const raw = values[name];
+  if (raw === undefined) return 0;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !(value >= 0 && value <= 1)) {
+    throw new UsageError(`--${name} must be a fraction from 0 to 1, got "${raw}"`);
+  }
+  return value;
+}
+
+export function parseTypes(raw: string): EventType[] {
+  if (raw === 'all') return [...EVENT_TYPES];
+  const types = raw.split(',').map((t) => t.trim());
+  for (const type of types) {
+    if (!isEventType(type)) {
+      throw new UsageError(
+        `unknown event type "${type}" in --type; use "all" or a comma list of: ${EVENT_TYPES.join(', ')}`,
+      );
+    }
+  }
+  return types as EventType[];
+}
+
+function senderOptions(values: Values) {
+  return {
+    secret: optionalString(values, 'secret'),
+    authHeader: optionalString(values, 'auth-header') ?? DEFAULT_AUTH_HEADER,
+  };
+}
+
+/** The refusal's own explanation (the service's `message`), else a short excerpt of the body. */
+function answerDetail(attempt: Attempt | undefined): string {
+  const body = attempt?.body?.trim();
+  if (!body) return '';
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    if (typeof parsed.message === 'string') return `: ${parsed.message}`;
+  } catch {
+    // not JSON: show it as it came
+  }
+  return `: ${body.length > 120 ? `${body.slice(0, 120)}…` : body}`;
+}
+
+function describeResult(result: DeliveryResult): string {
+  const statuses = result.attempts.map(describeAttempt).join(' → ');
+  const detail = result.outcome === 'accepted' ? '' : answerDetail(result.attempts.at(-1));
+  return `${statuses} ${result.outcome}${detail}`;
+}
+
+function describeRequest(request: PlannedRequest): string {
+  const events =
+    request.uuids.length === 1
+      ? `1 event ${request.eventTypes.join(',')} uuid ${request.uuids[0]}`
+      : `${request.uuids.length} events ${request.eventTypes.join(',')}`;
+  return `${events}  eventId ${request.eventId}`;
+}
+
+async function verifyCommand(values: Values, io: CliOutput): Promise<number> {
+  const url = urlOf(values);
+  const options = senderOptions(values);
+  if (values['dry-run']) {
+    io.out(formatRequest(verificationRequest(url, options)));
+    return 0;
+  }
+  const result = await verifyEndpoint(url, options);
+  if (result.verified) {
+    io.out('VERIFIED');
+    return 0;
+  }
+  const retried =
+    result.attempts.length > 1
+      ? ` (Okta's one retry included: ${result.attempts.map(describeAttempt).join(', ')})`
+      : '';
+  io.out(`NOT VERIFIED: ${result.reason}${retried}`);
+  return 1;
+}
+
+function deliverOptions(values: Values): DeliverOptions {
+  const viaHookdeck = values['via-hookdeck'] === true;
+  const signingSecret = optionalString(values, 'signing-secret');
+  if (viaHookdeck && signingSecret === undefined) {
+    throw new UsageError('--via-hookdeck needs --signing-secret (Hookdeck signs what it forwards)');
+  }
+  if (!viaHookdeck && signingSecret !== undefined) {
+    throw new UsageError('--signing-secret is only used with --via-hookdeck');
+  }
+  return { ...senderOptions(values), viaHookdeck, signingSecret };
+}
+
+function printDryRun(url: string, bodies: string[], options: DeliverOptions, io: CliOutput): void {
+  bodies.forEach((body, i) => {
+    if (i > 0) io.out('');
+    io.out(
+      formatRequest(deliveryRequest(url, body, options, { event: newHookdeckEvent(), attempt: 1 })),
+    );
+  });
+}
+
+async function sendCommand(values: Values, io: CliOutput): Promise<number> {
+  const url = urlOf(values);
+  const types = parseTypes(requiredString(values, 'type'));
+  const count = wholeNumber(values, 'count', 1, 1_000_000);
+  const perRequest = wholeNumber(values, 'per-request', 1, 10_000);
+  const duplicates = fraction(values, 'duplicates');
+  const concurrency = wholeNumber(values, 'concurrency', 1, 100);
+  const user = optionalString(values, 'user');
+  if (user !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(user)) {
+    throw new UsageError(
+      `--user must be a login such as jane.doe@hookdeckexample.com, got "${user}"`,
+    );
+  }
+  const options = deliverOptions(values);
+  const plan = planSend({ types, count, perRequest, duplicates, user });
+  if (values['dry-run']) {
+    printDryRun(
+      url,
+      plan.map((r) => r.body),
+      options,
+      io,
+    );
+    return 0;
+  }
+
+  const width = String(plan.length).length;
+  const { summary } = await runSend(url, plan, {
+    ...options,
+    concurrency,
+    onResult: (index, result) => {
+      const request = plan[index]!;
+      const again =
+        request.redeliveryOf === undefined ? '' : `  redelivery of #${request.redeliveryOf + 1}`;
+      io.out(
+        `[${String(index + 1).padStart(width)}/${plan.length}]  ${describeResult(result)}  ${describeRequest(request)}${again}  ${result.latencyMs} ms`,
+      );
+    },
+  });
+  io.out(
+    `requests ${summary.requests} (${summary.redeliveries} redeliveries), events ${summary.events} (unique), ` +
+      `accepted ${summary.accepted}, retried ${summary.retried}, refused ${summary.refused}, failed ${summary.failed}, ` +
+      `latency p50 ${summary.p50Ms} ms p99 ${summary.p99Ms} ms`,
+  );
+  if (summary.lost > 0) {
+    io.out(
+      `LOST ${summary.lost} of ${summary.events} events: no delivery carrying them was accepted`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+async function previewCommand(values: Values, io: CliOutput): Promise<number> {
+  const url = urlOf(values);
+  const types = parseTypes(requiredString(values, 'type'));
+  const options = senderOptions(values);
+  const envelope = previewEnvelope(types);
+  const body = JSON.stringify(envelope);
+  if (values['dry-run']) {
+    printDryRun(url, [body], options, io);
+    return 0;
+  }
+  const result = await deliver(url, body, options);
+  const uuids = envelope.data.events.map((e) => e.uuid).join(',');
+  io.out(
+    `preview  ${describeResult(result)}  uuid ${uuids}  eventId ${envelope.eventId}  ${result.latencyMs} ms`,
+  );
+  return result.outcome === 'accepted' ? 0 : 1;
+}
+
+const RUNNERS: Record<string, (values: Values, io: CliOutput) => Promise<number>> = {
+  verify: verifyCommand,
+  send: sendCommand,
+  preview: previewCommand,
+};
+
+/** Runs one command line; never throws for a usage error (prints it, returns 2). */
+export async function runOktaCli(argv: string[], io: CliOutput = consoleOutput): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    if (command === undefined) throw new UsageError('a command is required');
+    if (command === '--help' || command === '-h' || command === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    const runner = RUNNERS[command];
+    if (runner === undefined) throw new UsageError(`unknown command "${command}"`);
+    const values = parseCommandArgs(command, args);
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    return await runner(values, io);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`okta: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+}
