@@ -19,6 +19,7 @@ import { isRunning, runScript } from '../helpers/run';
 
 const SECRET = 'Basic YWRtaW46c3VwZXJzZWNyZXQ=';
 const SIGNING = 'whsec_e2e';
+const READ_TOKEN = 'read-token-e2e';
 let db: TestDynamoDb;
 let offline: ServerlessOffline;
 let url: string;
@@ -35,6 +36,7 @@ beforeAll(async () => {
       ...process.env,
       OKTA_AUTH_SECRET: SECRET,
       HOOKDECK_SIGNING_SECRET: SIGNING,
+      EVENTS_API_TOKEN: READ_TOKEN,
       DYNAMODB_ENDPOINT: db.local.endpoint,
     },
     onLine: (line) => offlineLines.push(line),
@@ -93,8 +95,11 @@ it('stores the Okta sample delivery once, readable with `npm run events`', async
 
   const listed = await runScript('scripts/events.ts', ['list', '--limit', '5'], env);
   expect(listed.code).toBe(0);
-  expect(listed.stdout).toContain(
-    `${SAMPLE_EVENT_UUID}  2023-03-26T21:05:32.159Z  user.session.start  admin@okta.com`,
+  expect(listed.stdout).toMatch(
+    new RegExp(
+      `^${SAMPLE_EVENT_UUID}\\s+2023-03-26T21:05:32.159Z\\s+user.session.start\\s+admin@okta.com\\s+unknown$`,
+      'm',
+    ),
   );
 
   const missing = await runScript('scripts/events.ts', ['get', 'no-such-uuid'], env);
@@ -102,7 +107,9 @@ it('stores the Okta sample delivery once, readable with `npm run events`', async
   expect(missing.stderr).toContain('No event with uuid no-such-uuid');
 
   const items = await allItems(db.client, DEFAULT_TABLE_NAME);
-  expect(items.filter((i) => i.uuid?.S === SAMPLE_EVENT_UUID)).toHaveLength(1);
+  expect(
+    items.filter((i) => i.itemType?.S === 'event' && i.uuid?.S === SAMPLE_EVENT_UUID),
+  ).toHaveLength(1);
   const log = offlineLines
     .filter((l) => l.includes('"status":204'))
     .map((l) => JSON.parse(l.slice(l.indexOf('{'))));
@@ -144,9 +151,63 @@ it('refuses malformed bodies over HTTP with a JSON error', async () => {
   });
 });
 
+it('serves the read API with its bearer token, and the CLI reads the same through --url', async () => {
+  const events = `${offline.url}/events?type=user.session.start`;
+  const denied = await fetch(events);
+  expect(denied.status).toBe(401);
+  const allowed = await fetch(events, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
+  expect(allowed.status).toBe(200);
+  const body = (await allowed.json()) as {
+    events: Array<{ uuid: string }>;
+    nextCursor: string | null;
+  };
+  expect(body.events.map((e) => e.uuid)).toContain(SAMPLE_EVENT_UUID);
+
+  const one = await fetch(`${offline.url}/events/${SAMPLE_EVENT_UUID}`, {
+    headers: { authorization: `Bearer ${READ_TOKEN}` },
+  });
+  expect(await one.json()).toEqual(sampleDelivery().data.events[0]);
+
+  const local = { DYNAMODB_ENDPOINT: db.local.endpoint };
+  const remote = { EVENTS_API_URL: offline.url, EVENTS_API_TOKEN: READ_TOKEN };
+  for (const env of [local, remote]) {
+    const byType = await runScript(
+      'scripts/events.ts',
+      ['list', '--type', 'user.session.start', '--json'],
+      env,
+    );
+    expect(byType.code).toBe(0);
+    const lines = byType.stdout.trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l))).toContainEqual(sampleDelivery().data.events[0]);
+    const byUser = await runScript(
+      'scripts/events.ts',
+      ['list', '--user', 'ADMIN@okta.com', '--json'],
+      env,
+    );
+    const found = byUser.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(found.map((e) => e.uuid)).toContain(SAMPLE_EVENT_UUID);
+    expect(found.every((e) => e.actor.alternateId === 'admin@okta.com')).toBe(true);
+    const deliveries = await runScript('scripts/events.ts', ['deliveries', '--json'], env);
+    expect(deliveries.stdout).toContain('"deliveryId":"85b60edb-4263-4e13-993b-818e26201052"');
+  }
+
+  const wrongToken = await runScript('scripts/events.ts', ['list'], {
+    ...remote,
+    EVENTS_API_TOKEN: 'nope',
+  });
+  expect(wrongToken.code).toBe(1);
+  expect(wrongToken.stderr.trim()).toMatch(
+    /^events: http:\/\/localhost:\d+ answered 401: The bearer token is not an accepted EVENTS_API_TOKEN\.$/,
+  );
+});
+
 it('never writes the secret or the Authorization value to its output', () => {
   const output = offlineLines.join('\n');
   expect(output).toContain('"status":204');
   expect(output).not.toContain('YWRtaW46c3VwZXJzZWNyZXQ');
   expect(output).not.toContain(SIGNING);
+  expect(output).not.toContain(READ_TOKEN);
 });

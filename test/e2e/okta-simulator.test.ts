@@ -155,7 +155,7 @@ it('walks the README: create Jane Doe, then find her event with npm run events',
   const listed = await events('list', '--limit', '1');
   expect(listed.stdout.trim()).toMatch(
     new RegExp(
-      `^${uuid}  \\S+  user\\.lifecycle\\.create  alex\\.admin@example\\.com  jane\\.doe@hookdeckexample\\.com$`,
+      `^${uuid}\\s+\\S+\\s+user\\.lifecycle\\.create\\s+alex\\.admin@example\\.com\\s+jane\\.doe@hookdeckexample\\.com$`,
     ),
   );
   const got = await events('get', uuid);

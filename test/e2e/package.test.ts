@@ -56,14 +56,20 @@ it('packages the production stage with no secret in any file', async () => {
     BillingMode: 'PAY_PER_REQUEST',
   });
   const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-  expect(functions).toHaveLength(2);
+  expect(functions).toHaveLength(3);
   for (const fn of functions)
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
   const routes = Object.values(resources)
     .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
     .map((r) => r.Properties.RouteKey)
     .sort();
-  expect(routes).toEqual(['GET /okta-webhooks-endpoint', 'POST /okta-webhooks-endpoint']);
+  expect(routes).toEqual([
+    'GET /deliveries',
+    'GET /events',
+    'GET /events/{uuid}',
+    'GET /okta-webhooks-endpoint',
+    'POST /okta-webhooks-endpoint',
+  ]);
 
   const files = filesUnder(out);
   expect(files.some((f) => f.endsWith('.zip'))).toBe(true);
