@@ -62,7 +62,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function localSource(env: NodeJS.ProcessEnv): {
+/** The local table in DynamoDB Local, as `npm start` runs it. */
+export function localEventsSource(env: NodeJS.ProcessEnv): {
   source: EventsSource;
   close(): void;
   where: string;
@@ -174,7 +175,7 @@ export async function runEventsCli(
       : limitOption(values.limit);
 
   const url = values.url ?? env.EVENTS_API_URL;
-  const local = url ? undefined : localSource(env);
+  const local = url ? undefined : localEventsSource(env);
   const source: EventsSource =
     local?.source ?? new ReadApiClient(url!, values.token ?? env.EVENTS_API_TOKEN);
   try {

@@ -16,6 +16,10 @@ import {
   newHookdeckEvent,
 } from './deliver';
 import { EVENT_TYPES, type EventType, isEventType, previewEnvelope } from './events';
+import { localEventsSource } from '../events-cli';
+import { parseTime } from '../event-queries';
+import { ReadApiClient } from '../read-api-client';
+import { replay } from './replay';
 import { type PlannedRequest, planSend, runSend } from './send';
 import { verificationRequest, verifyEndpoint } from './verify';
 
@@ -33,6 +37,11 @@ Commands:
            4xx. Exit code 1 if any event was never accepted.
   preview  --url U --type T [--secret S] [--auth-header H]
            The Admin Console's Preview: sample data, actor and target null, outcome "Success".
+  replay   --to U [--type T] [--user U] [--since S] [--until S] [--per-request K]
+           [--from-url U --token T] [--secret S] [--auth-header H] [--via-hookdeck --signing-secret S2]
+           Re-delivers stored events (from the local table, or a deployed stage's read API with
+           --from-url) to endpoint U in Okta envelopes of K events (default 50), exactly as
+           stored, with Okta's retry rules. Progress on stderr; exit code 1 if any was not accepted.
 
 Options:
   --url U              the event hook endpoint, e.g. http://localhost:1337/okta-webhooks-endpoint
@@ -42,6 +51,10 @@ Options:
   --concurrency C      deliveries in flight at once (default 1)
   --via-hookdeck       deliver as Hookdeck forwards Okta's request (x-hookdeck-* headers, signed)
   --signing-secret S2  Hookdeck signing secret for x-hookdeck-signature (with --via-hookdeck)
+  --from-url U         replay: read events through this read API (or EVENTS_API_URL) instead of
+                       the local table (DYNAMODB_ENDPOINT, default http://127.0.0.1:8000)
+  --token T            replay: the read API's bearer token (or EVENTS_API_TOKEN)
+  --since S, --until S replay: time range, ISO 8601 (since inclusive, until exclusive)
   --dry-run            print the exact requests (method, URL, headers, body) instead of sending
   -h, --help           this text
 
@@ -78,6 +91,22 @@ const COMMANDS: Record<string, Record<string, OptionSpec>> = {
     duplicates: { type: 'string' },
     concurrency: { type: 'string' },
     user: { type: 'string' },
+    'via-hookdeck': { type: 'boolean' },
+    'signing-secret': { type: 'string' },
+  },
+  replay: {
+    to: { type: 'string' },
+    secret: { type: 'string' },
+    'auth-header': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    type: { type: 'string' },
+    user: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    'per-request': { type: 'string' },
+    'from-url': { type: 'string' },
+    token: { type: 'string' },
     'via-hookdeck': { type: 'boolean' },
     'signing-secret': { type: 'string' },
   },
@@ -127,16 +156,16 @@ function optionalString(values: Values, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function urlOf(values: Values): string {
-  const raw = requiredString(values, 'url');
+function urlOf(values: Values, name = 'url'): string {
+  const raw = requiredString(values, name);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`--url must be an absolute http(s) URL, got "${raw}"`);
+    throw new UsageError(`--${name} must be an absolute http(s) URL, got "${raw}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--url must be an http or https URL, got "${raw}"`);
+    throw new UsageError(`--${name} must be an http or https URL, got "${raw}"`);
   }
   return raw;
 }
@@ -319,10 +348,53 @@ async function previewCommand(values: Values, io: CliOutput): Promise<number> {
   return result.outcome === 'accepted' ? 0 : 1;
 }
 
+async function replayCommand(values: Values, io: CliOutput): Promise<number> {
+  const to = urlOf(values, 'to');
+  const time = (name: 'since' | 'until') => {
+    const raw = optionalString(values, name);
+    try {
+      return raw === undefined ? undefined : parseTime(raw, `--${name}`);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  };
+  const range = { since: time('since'), until: time('until') };
+  if (range.since && range.until && range.since >= range.until) {
+    throw new UsageError('--since must be earlier than --until');
+  }
+  const fromUrl = optionalString(values, 'from-url') ?? process.env.EVENTS_API_URL;
+  if (fromUrl !== undefined) urlOf({ 'from-url': fromUrl }, 'from-url');
+  const options = senderOptions(values);
+  const local = fromUrl === undefined ? localEventsSource(process.env) : undefined;
+  const source =
+    local?.source ??
+    new ReadApiClient(fromUrl!, optionalString(values, 'token') ?? process.env.EVENTS_API_TOKEN);
+  try {
+    const summary = await replay(source, to, {
+      ...range,
+      type: optionalString(values, 'type'),
+      user: optionalString(values, 'user'),
+      perRequest: wholeNumber(values, 'per-request', 50, 1000),
+      deliverOptions: options,
+      dryRun: values['dry-run'] ? (body) => printDryRun(to, [body], options, io) : undefined,
+      onDelivery: (result, events) =>
+        io.err(`replay  ${describeResult(result)}  ${events} events  ${result.latencyMs} ms`),
+    });
+    io.out(
+      `replayed ${summary.events} events in ${summary.deliveries} deliveries${values['dry-run'] ? ' (dry run)' : ''}: ` +
+        `accepted ${summary.accepted}, lost ${summary.lost}`,
+    );
+    return summary.lost > 0 ? 1 : 0;
+  } finally {
+    local?.close();
+  }
+}
+
 const RUNNERS: Record<string, (values: Values, io: CliOutput) => Promise<number>> = {
   verify: verifyCommand,
   send: sendCommand,
   preview: previewCommand,
+  replay: replayCommand,
 };
 
 /** Runs one command line; never throws for a usage error (prints it, returns 2). */
