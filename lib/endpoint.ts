@@ -1,6 +1,7 @@
 /**
- * What every HTTP endpoint shares: parse the API Gateway event, refuse to run unsecured,
- * authenticate, map any error to a response in one place, and write one log line.
+ * What every HTTP endpoint shares: parse the API Gateway event, resolve the secrets (SSM on a
+ * deployed stage), refuse to run unsecured, authenticate, map any error to a response in one
+ * place, and write one log line.
  */
 import { type Caller, authenticate } from './auth';
 import { type Config, assertSecured, config as containerConfig } from './config';
@@ -12,6 +13,7 @@ import {
   parseRequest,
 } from './http';
 import { type RequestLog, logRequest } from './logger';
+import { type SecretName, type SecretResolver, WEBHOOK_SECRETS, secretResolver } from './secrets';
 
 export interface EndpointContext {
   request: HttpRequest;
@@ -22,9 +24,16 @@ export interface EndpointContext {
   started: number;
 }
 
+export interface EndpointDeps {
+  config?: Config;
+  secrets?: SecretResolver;
+}
+
 export function createEndpoint(
-  deps: { config?: Config },
+  deps: EndpointDeps,
   handle: (context: EndpointContext) => Promise<HttpResponse>,
+  /** The secrets this endpoint reads: its function's IAM role allows exactly these. */
+  secrets: readonly SecretName[] = WEBHOOK_SECRETS,
 ) {
   return async (event: ApiGatewayEvent): Promise<HttpResponse> => {
     const started = performance.now();
@@ -40,8 +49,9 @@ export function createEndpoint(
     let format: Config['logFormat'] = 'json';
     let response: HttpResponse;
     try {
-      const config = deps.config ?? containerConfig();
-      format = config.logFormat;
+      const baseConfig = deps.config ?? containerConfig();
+      format = baseConfig.logFormat;
+      const config = await (deps.secrets ?? secretResolver()).resolve(baseConfig, secrets);
       assertSecured(config);
       const caller = authenticate(request.headers, request.rawBody, config);
       log.caller = caller;

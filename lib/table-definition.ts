@@ -8,8 +8,11 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
+  type TimeToLiveSpecification,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { parse } from 'yaml';
@@ -17,10 +20,16 @@ import { parse } from 'yaml';
 export const PROJECT_ROOT = join(__dirname, '..');
 const TABLE_RESOURCE = 'EventsTable';
 
+export interface TableDefinition {
+  createTable: CreateTableCommandInput;
+  /** CreateTable cannot enable TTL: it takes a separate UpdateTimeToLive. */
+  timeToLive: TimeToLiveSpecification | undefined;
+}
+
 export function tableDefinition(
   tableName: string,
   serverlessYml = join(PROJECT_ROOT, 'serverless.yml'),
-): CreateTableCommandInput {
+): TableDefinition {
   const doc = parse(readFileSync(serverlessYml, 'utf8'), { logLevel: 'silent' }) as {
     resources?: { Resources?: Record<string, { Properties?: Record<string, unknown> }> };
   };
@@ -30,23 +39,42 @@ export function tableDefinition(
   const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } =
     props as unknown as CreateTableCommandInput;
   return {
-    TableName: tableName,
-    AttributeDefinitions,
-    KeySchema,
-    GlobalSecondaryIndexes,
-    BillingMode,
+    createTable: {
+      TableName: tableName,
+      AttributeDefinitions,
+      KeySchema,
+      GlobalSecondaryIndexes,
+      BillingMode,
+    },
+    timeToLive: props.TimeToLiveSpecification as TimeToLiveSpecification | undefined,
   };
 }
 
-/** Creates the table unless it exists; true when it was created. */
+/**
+ * Creates the table unless it exists, then enables TTL as defined (also on a table made before
+ * TTL was defined, e.g. an existing `.dynamodb/`); true when the table was created.
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  const definition = tableDefinition(tableName);
+  let created = false;
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return false;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
+    await client.send(new CreateTableCommand(definition.createTable));
+    await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+    created = true;
   }
-  await client.send(new CreateTableCommand(tableDefinition(tableName)));
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
-  return true;
+  const ttl = definition.timeToLive;
+  if (ttl?.Enabled) {
+    const { TimeToLiveDescription } = await client.send(
+      new DescribeTimeToLiveCommand({ TableName: tableName }),
+    );
+    if (TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+      await client.send(
+        new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: ttl }),
+      );
+    }
+  }
+  return created;
 }
