@@ -3,6 +3,8 @@ import { ConfigError } from './errors';
 /**
  * The one place where configuration is read. Everything else receives a `Config`.
  * Values come from the environment (serverless.yml `environment`, `.env` for `npm start`).
+ * Secret values come from here only where no `secretsPath` is set (the local stage, tests);
+ * deployed stages read them from SSM at run time (lib/secrets.ts).
  */
 
 export interface Config {
@@ -20,6 +22,17 @@ export interface Config {
   oktaAuthSecrets: string[];
   /** Accepted Hookdeck signing secrets (several during rotation). */
   hookdeckSigningSecrets: string[];
+  /** Accepted bearer tokens of the read API (several during rotation). */
+  eventsApiTokens: string[];
+  /**
+   * SSM Parameter Store path holding the secrets (e.g. `/okta-event-hooks/production`); when set,
+   * SSM is their only source and the environment values above are ignored.
+   */
+  secretsPath: string | undefined;
+  /** Endpoint override for SSM (tests' fake); undefined means the real regional endpoint. */
+  ssmEndpoint: string | undefined;
+  /** How long secrets read from SSM are reused before being read again, in ms. */
+  secretsCacheMs: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
   /** Time after which a delivery that is not yet stored is answered 503, in ms. */
@@ -28,8 +41,6 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** Days an event is kept after receipt (DynamoDB TTL); 0 keeps events forever. */
   retentionDays: number;
-  /** Bearer tokens accepted by the read API (several during rotation). */
-  eventsApiTokens: string[];
 }
 
 /** Lambda's synchronous invocation payload limit is 6 MB: larger bodies never reach a function. */
@@ -39,6 +50,8 @@ export const DEFAULT_REQUEST_BUDGET_MS = 2500;
 export const DEFAULT_TABLE_NAME = 'okta-events-local';
 /** The System Log's own retention. */
 export const DEFAULT_RETENTION_DAYS = 90;
+/** Short enough that a rotated secret is picked up within minutes, long enough to cost nothing. */
+export const DEFAULT_SECRETS_CACHE_SECONDS = 300;
 
 function list(value: string | undefined): string[] {
   return (value ?? '')
@@ -68,11 +81,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oktaAuthHeader: (env.OKTA_AUTH_HEADER?.trim() || 'authorization').toLowerCase(),
     oktaAuthSecrets: list(env.OKTA_AUTH_SECRET),
     hookdeckSigningSecrets: list(env.HOOKDECK_SIGNING_SECRET),
+    eventsApiTokens: list(env.EVENTS_API_TOKEN),
+    secretsPath: env.SECRETS_PATH?.trim().replace(/\/+$/, '') || undefined,
+    ssmEndpoint: env.SSM_ENDPOINT?.trim() || undefined,
+    secretsCacheMs: 1000 * wholeNumber(env, 'SECRETS_CACHE_SECONDS', DEFAULT_SECRETS_CACHE_SECONDS),
     maxBodyBytes: wholeNumber(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     requestBudgetMs: wholeNumber(env, 'REQUEST_BUDGET_MS', DEFAULT_REQUEST_BUDGET_MS),
     logFormat,
     retentionDays: wholeNumber(env, 'RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0),
-    eventsApiTokens: list(env.EVENTS_API_TOKEN),
   };
 }
 
@@ -86,8 +102,9 @@ export function hasAnySecret(config: Config): boolean {
  */
 export function assertSecured(config: Config): void {
   if (!hasAnySecret(config) && config.stage !== 'local') {
+    const where = config.secretsPath ? ` in SSM under ${config.secretsPath}` : '';
     throw new ConfigError(
-      `Stage "${config.stage}" has no OKTA_AUTH_SECRET or HOOKDECK_SIGNING_SECRET: refusing every request`,
+      `Stage "${config.stage}" has no OKTA_AUTH_SECRET or HOOKDECK_SIGNING_SECRET${where}: refusing every request`,
     );
   }
 }

@@ -6,15 +6,15 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Config } from './config';
 import { createDynamoDbClient } from './dynamodb';
-import { authenticateOktaCaller, createEndpoint } from './endpoint';
+import { type EndpointDeps, authenticateOktaCaller, createEndpoint } from './endpoint';
 import { RequestError, StorageUnavailableError } from './errors';
 import { type DeliveryMeta, expiryFor } from './event-items';
 import { EventStore } from './event-store';
 import { type HttpRequest, noContent } from './http';
+import { emitDeliveryMetrics } from './metrics';
 import { isJsonContentType, parseDelivery } from './okta-contract';
 
-export interface DeliveryHandlerDeps {
-  config?: Config;
+export interface DeliveryHandlerDeps extends EndpointDeps {
   store?: EventStore;
   now?: () => Date;
 }
@@ -89,6 +89,7 @@ export function createDeliveryHandler(deps: DeliveryHandlerDeps = {}) {
     );
     log.stored = result.storedCount;
     log.duplicates = result.duplicateCount;
+    if (config.logFormat === 'json') emitDeliveryMetrics(config.stage, result);
     return noContent();
   });
 }

@@ -1,6 +1,7 @@
 /**
- * What every HTTP endpoint shares: parse the API Gateway event, authenticate the caller, map
- * any error to a response in one place, and write one log line.
+ * What every HTTP endpoint shares: parse the API Gateway event, resolve the secrets (SSM on a
+ * deployed stage), authenticate the caller, map any error to a response in one
+ * place, and write one log line.
  */
 import { type Caller, authenticate } from './auth';
 import { type Config, assertSecured, config as containerConfig } from './config';
@@ -12,6 +13,7 @@ import {
   parseRequest,
 } from './http';
 import { type RequestLog, logRequest } from './logger';
+import { type SecretName, type SecretResolver, WEBHOOK_SECRETS, secretResolver } from './secrets';
 
 export interface EndpointContext {
   request: HttpRequest;
@@ -28,10 +30,17 @@ export function authenticateOktaCaller(request: HttpRequest, config: Config): Ca
   return authenticate(request.headers, request.rawBody, config);
 }
 
+export interface EndpointDeps {
+  config?: Config;
+  secrets?: SecretResolver;
+}
+
 export function createEndpoint(
-  deps: { config?: Config },
+  deps: EndpointDeps,
   authenticateCaller: (request: HttpRequest, config: Config) => Caller,
   handle: (context: EndpointContext) => Promise<HttpResponse>,
+  /** The secrets this endpoint reads: its function's IAM role allows exactly these. */
+  secrets: readonly SecretName[] = WEBHOOK_SECRETS,
 ) {
   return async (event: ApiGatewayEvent): Promise<HttpResponse> => {
     const started = performance.now();
@@ -47,8 +56,9 @@ export function createEndpoint(
     let format: Config['logFormat'] = 'json';
     let response: HttpResponse;
     try {
-      const config = deps.config ?? containerConfig();
-      format = config.logFormat;
+      const baseConfig = deps.config ?? containerConfig();
+      format = baseConfig.logFormat;
+      const config = await (deps.secrets ?? secretResolver()).resolve(baseConfig, secrets);
       const caller = authenticateCaller(request, config);
       log.caller = caller;
       response = await handle({ request, config, caller, log, started });

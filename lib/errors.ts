@@ -31,3 +31,8 @@ export class StorageUnavailableError extends Error {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** The secrets store could not be read and no earlier value is at hand: retry later (503). */
+export class SecretsUnavailableError extends Error {
+  override name = 'SecretsUnavailableError';
+}

@@ -7,7 +7,12 @@ import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
-import { ConfigError, RequestError, StorageUnavailableError } from './errors';
+import {
+  ConfigError,
+  RequestError,
+  SecretsUnavailableError,
+  StorageUnavailableError,
+} from './errors';
 
 export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number };
@@ -93,8 +98,8 @@ export function noContent(): HttpResponse {
 }
 
 /**
- * Errors to responses. RequestErrors are the caller's to see; StorageUnavailableError asks for a
- * retry (503); anything else is ours and gets a
+ * Errors to responses. RequestErrors are the caller's to see; StorageUnavailableError and
+ * SecretsUnavailableError ask for a retry (503); anything else is ours and gets a
  * generic 500 (Okta retries 5xx once) with no message, stack or secret in the body.
  */
 export function errorResponse(error: unknown): HttpResponse {
@@ -107,6 +112,13 @@ export function errorResponse(error: unknown): HttpResponse {
     return jsonResponse(503, {
       error: 'storage_unavailable',
       message: 'The events could not be stored just now; nothing was acknowledged, so retry.',
+    });
+  }
+  if (error instanceof SecretsUnavailableError) {
+    return jsonResponse(503, {
+      error: 'temporarily_unavailable',
+      message:
+        'The service could not read its configuration just now; nothing was stored, so retry.',
     });
   }
   if (error instanceof ConfigError) {

@@ -4,9 +4,8 @@
  * text Okta sent, spliced into the response without re-serialising.
  */
 import { authenticateReader } from './auth';
-import type { Config } from './config';
 import { createDynamoDbClient } from './dynamodb';
-import { createEndpoint } from './endpoint';
+import { type EndpointDeps, createEndpoint } from './endpoint';
 import { RequestError } from './errors';
 import { EventQueries, parseLimit, parseTime } from './event-queries';
 import { type HttpRequest, jsonResponse, jsonTextResponse } from './http';
@@ -43,7 +42,7 @@ function listOptions(params: Record<string, string | undefined>) {
   };
 }
 
-export function createReadApiHandler(deps: { config?: Config; queries?: EventQueries } = {}) {
+export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueries } = {}) {
   let queries = deps.queries; // one client per container, made on first use
 
   return createEndpoint(
@@ -93,5 +92,6 @@ export function createReadApiHandler(deps: { config?: Config; queries?: EventQue
         'No such path: the read API serves /events, /events/{uuid} and /deliveries.',
       );
     },
+    ['eventsApiToken'],
   );
 }

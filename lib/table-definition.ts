@@ -8,8 +8,10 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
+  type TimeToLiveSpecification,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
@@ -18,51 +20,61 @@ import { parse } from 'yaml';
 export const PROJECT_ROOT = join(__dirname, '..');
 const TABLE_RESOURCE = 'EventsTable';
 
-/** The EventsTable resource's Properties, read from serverless.yml. */
-function tableProperties(
+export interface TableDefinition {
+  createTable: CreateTableCommandInput;
+  /** CreateTable cannot enable TTL: it takes a separate UpdateTimeToLive. */
+  timeToLive: TimeToLiveSpecification | undefined;
+}
+
+export function tableDefinition(
+  tableName: string,
   serverlessYml = join(PROJECT_ROOT, 'serverless.yml'),
-): Record<string, unknown> {
+): TableDefinition {
   const doc = parse(readFileSync(serverlessYml, 'utf8'), { logLevel: 'silent' }) as {
     resources?: { Resources?: Record<string, { Properties?: Record<string, unknown> }> };
   };
   const props = doc.resources?.Resources?.[TABLE_RESOURCE]?.Properties;
   if (!props)
     throw new Error(`serverless.yml has no resources.Resources.${TABLE_RESOURCE}.Properties`);
-  return props;
-}
-
-export function tableDefinition(
-  tableName: string,
-  serverlessYml?: string,
-): CreateTableCommandInput {
-  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = tableProperties(
-    serverlessYml,
-  ) as unknown as CreateTableCommandInput;
+  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } =
+    props as unknown as CreateTableCommandInput;
   return {
-    TableName: tableName,
-    AttributeDefinitions,
-    KeySchema,
-    GlobalSecondaryIndexes,
-    BillingMode,
+    createTable: {
+      TableName: tableName,
+      AttributeDefinitions,
+      KeySchema,
+      GlobalSecondaryIndexes,
+      BillingMode,
+    },
+    timeToLive: props.TimeToLiveSpecification as TimeToLiveSpecification | undefined,
   };
 }
 
-/** Creates the table (with its TTL setting) unless it exists; true when it was created. */
+/**
+ * Creates the table unless it exists, then enables TTL as defined (also on a table made before
+ * TTL was defined, e.g. an existing `.dynamodb/`); true when the table was created.
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  const definition = tableDefinition(tableName);
+  let created = false;
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return false;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
+    await client.send(new CreateTableCommand(definition.createTable));
+    await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+    created = true;
   }
-  await client.send(new CreateTableCommand(tableDefinition(tableName)));
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
-  const ttl = tableProperties().TimeToLiveSpecification as
-    { AttributeName: string; Enabled: boolean } | undefined;
+  const ttl = definition.timeToLive;
   if (ttl?.Enabled) {
-    await client.send(
-      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: ttl }),
+    const { TimeToLiveDescription } = await client.send(
+      new DescribeTimeToLiveCommand({ TableName: tableName }),
     );
+    if (TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+      await client.send(
+        new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: ttl }),
+      );
+    }
   }
-  return true;
+  return created;
 }

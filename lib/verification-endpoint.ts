@@ -3,12 +3,11 @@
  * {"verification": ...}. Okta sends the hook's auth header here too, so createEndpoint
  * authenticates it like a delivery. Imports nothing that touches DynamoDB, so it starts fast.
  */
-import type { Config } from './config';
-import { authenticateOktaCaller, createEndpoint } from './endpoint';
+import { type EndpointDeps, authenticateOktaCaller, createEndpoint } from './endpoint';
 import { jsonResponse } from './http';
 import { verificationBody } from './okta-contract';
 
-export function createVerificationHandler(deps: { config?: Config } = {}) {
+export function createVerificationHandler(deps: EndpointDeps = {}) {
   return createEndpoint(deps, authenticateOktaCaller, async ({ request }) =>
     jsonResponse(200, verificationBody(request.headers)),
   );

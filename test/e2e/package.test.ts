@@ -1,79 +1,323 @@
 /**
- * `serverless package` builds the deployable artefact without AWS credentials, and no secret
- * set in the environment at build time ends up in it.
+ * `serverless package` for staging and production, as `serverless deploy` would upload them,
+ * built without AWS credentials: the template's hardening (table, least-privilege roles,
+ * throttling, alarms, outputs) and no secret from the build environment in any packaged file.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/table-definition';
 import { run } from '../helpers/run';
+import { unzip } from '../helpers/zip';
 
-const CANARY = 'canary-secret-7f3a9c';
+interface Resource {
+  Type: string;
+  Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  Properties: Record<string, unknown>;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Conditions?: Record<string, unknown>;
+  Outputs: Record<string, { Value: unknown }>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+interface Packaged {
+  out: string;
+  template: Template;
+  /** Every packaged file by path, zips opened: `receive.zip!handlers/receive.js`. */
+  files: Map<string, Buffer>;
+  seconds: number;
+}
+
+/** A distinct value for every variable a secret could be taken from at build time. */
+const CANARIES = {
+  OKTA_AUTH_SECRET: 'canary-okta-7f3a9c',
+  HOOKDECK_SIGNING_SECRET: 'canary-hookdeck-51be02',
+  EVENTS_API_TOKEN: 'canary-token-c4d9e1',
+  AWS_SECRET_ACCESS_KEY: 'canary-aws-secret-0a8f3b',
+  AWS_SESSION_TOKEN: 'canary-aws-session-9e2c4d',
+};
+const ALARM_EMAIL = 'oncall@example.com';
 
 function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
 }
 
-let out: string;
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+/** Every file under `dirs`, with each zip's entries as files of their own. */
+function readAll(dirs: string[]): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const path of dirs.flatMap(filesUnder)) {
+    const content = readFileSync(path);
+    files.set(path, content);
+    if (path.endsWith('.zip'))
+      for (const [name, data] of unzip(content)) files.set(`${path}!${name}`, data);
+  }
+  return files;
+}
 
-it('packages the production stage with no secret in any file', async () => {
-  out = mkdtempSync(join(tmpdir(), 'okta-hooks-package-'));
-  const workFolder = `.esbuild/package-${process.pid}`;
+async function packageStage(stage: string, env: NodeJS.ProcessEnv): Promise<Packaged> {
+  const out = mkdtempSync(join(tmpdir(), `okta-hooks-${stage}-`));
+  const workFolder = `.esbuild/package-${stage}-${process.pid}`;
+  const started = performance.now();
   const result = await run(
     [
       join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'),
       'package',
       '--stage',
-      'production',
+      stage,
       '--package',
       out,
     ],
-    {
-      OKTA_AUTH_SECRET: CANARY,
-      HOOKDECK_SIGNING_SECRET: CANARY,
-      EVENTS_API_TOKEN: CANARY,
-      ESBUILD_WORK_FOLDER: workFolder,
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-    },
+    { ...env, ESBUILD_WORK_FOLDER: workFolder, SLS_TELEMETRY_DISABLED: '1' },
   );
+  const seconds = (performance.now() - started) / 1000;
+  // The build folder is searched too: it is what the zips were made from.
+  const files = readAll([out, join(PROJECT_ROOT, workFolder), join(PROJECT_ROOT, '.serverless')]);
   rmSync(join(PROJECT_ROOT, workFolder), { recursive: true, force: true });
-  expect(result).toMatchObject({ code: 0 });
-
+  expect({ stage, code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 });
   const template = JSON.parse(
     readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
+  return { out, template, files, seconds };
+}
+
+const packaged: Record<string, Packaged> = {};
+const STAGES = ['staging', 'production'] as const;
+
+beforeAll(async () => {
+  const [staging, production] = await Promise.all([
+    packageStage('staging', { ALARM_EMAIL, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' }),
+    packageStage('production', { ...CANARIES, ALARM_EMAIL: '', AWS_ACCESS_KEY_ID: 'AKIDCANARY' }),
+  ]);
+  packaged.staging = staging;
+  packaged.production = production;
+}, 240_000);
+afterAll(() => {
+  for (const { out } of Object.values(packaged)) rmSync(out, { recursive: true, force: true });
+});
+
+function resourcesOfType(template: Template, type: string): [string, Resource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+it('writes no secret of the build environment into any packaged file, zips opened', () => {
+  const { files } = packaged.production!;
+  const names = [...files.keys()];
+  expect(names.filter((n) => n.includes('.zip!')).sort()).toEqual([
+    expect.stringMatching(/receive\.zip!handlers\/receive\.js$/),
+    expect.stringMatching(/receive\.zip!handlers\/receive\.js\.map$/),
+    expect.stringMatching(/verify\.zip!handlers\/verify\.js$/),
+    expect.stringMatching(/verify\.zip!handlers\/verify\.js\.map$/),
+  ]);
+  // The search can fail: code text is found in the opened zip, not in the compressed bytes.
+  const zipPath = names.find((n) => n.endsWith('receive.zip'))!;
+  const code = files.get(`${zipPath}!handlers/receive.js`)!;
+  expect(code.includes('attribute_not_exists(pk)')).toBe(true);
+  expect(files.get(zipPath)!.includes('attribute_not_exists(pk)')).toBe(false);
+
+  const leaks = [...files].flatMap(([file, content]) =>
+    Object.entries(CANARIES)
+      .filter(([, canary]) => content.includes(canary))
+      .map(([variable]) => `${variable} in ${file}`),
   );
-  const resources = template.Resources as Record<
-    string,
-    { Type: string; Properties: Record<string, unknown> }
-  >;
-  expect(resources.EventsTable!.Properties).toMatchObject({
-    TableName: 'okta-events-production',
+  expect(leaks).toEqual([]);
+});
+
+it.each(STAGES)(
+  '%s: functions on nodejs22.x/arm64, minified, environment holding names only',
+  (stage) => {
+    const { template, files } = packaged[stage]!;
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual([
+      'ReceiveLambdaFunction',
+      'VerifyLambdaFunction',
+    ]);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        Timeout: 6,
+        Environment: {
+          Variables: {
+            STAGE: stage,
+            EVENTS_TABLE: `okta-events-${stage}`,
+            SECRETS_PATH: `/okta-event-hooks/${stage}`,
+            NODE_OPTIONS: '--enable-source-maps',
+            OKTA_AUTH_HEADER: 'authorization',
+          },
+        },
+      });
+      const variables = Object.keys(
+        (fn.Properties.Environment as { Variables: object }).Variables,
+      ).sort();
+      expect(variables).toEqual([
+        'EVENTS_TABLE',
+        'NODE_OPTIONS',
+        'OKTA_AUTH_HEADER',
+        'SECRETS_PATH',
+        'STAGE',
+      ]);
+    }
+    // Minified (tens of lines where the plain bundle has over ten thousand), with its source map.
+    const bundle = [...files].find(([name]) => name.endsWith('!handlers/receive.js'))![1];
+    expect(bundle.toString().split('\n').length).toBeLessThan(200);
+    expect(bundle.toString().trimEnd()).toMatch(/\/\/# sourceMappingURL=receive\.js\.map$/);
+    const retention = resourcesOfType(template, 'AWS::Logs::LogGroup').map(
+      ([, r]) => r.Properties.RetentionInDays,
+    );
+    expect(retention).toEqual(stage === 'production' ? [90, 90] : [14, 14]);
+  },
+);
+
+it.each(STAGES)('%s: the table is hardened and named for the stage', (stage) => {
+  const table = packaged[stage]!.template.Resources.EventsTable!;
+  expect(table.Properties).toMatchObject({
+    TableName: `okta-events-${stage}`,
     BillingMode: 'PAY_PER_REQUEST',
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    SSESpecification: { SSEEnabled: true },
+    TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    DeletionProtectionEnabled: stage === 'production',
   });
-  const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-  expect(functions).toHaveLength(3);
-  for (const fn of functions)
-    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
-  const routes = Object.values(resources)
-    .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
-    .map((r) => r.Properties.RouteKey)
-    .sort();
-  expect(routes).toEqual([
-    'GET /deliveries',
-    'GET /events',
-    'GET /events/{uuid}',
-    'GET /okta-webhooks-endpoint',
-    'POST /okta-webhooks-endpoint',
+  const policy = stage === 'production' ? 'Retain' : 'Delete';
+  expect(table).toMatchObject({ DeletionPolicy: policy, UpdateReplacePolicy: policy });
+});
+
+function statementsOf(role: Resource): Statement[] {
+  const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+const asList = (value: unknown) => (Array.isArray(value) ? value : [value]);
+const ssmArn = (stage: string, name: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/okta-event-hooks/${stage}/${name}`,
+});
+
+it.each(STAGES)('%s: each function has its own role with only what it uses', (stage) => {
+  const { template } = packaged[stage]!;
+  const roleOf = (fn: string) => {
+    const role = template.Resources[fn]!.Properties.Role as { 'Fn::GetAtt': [string, string] };
+    return statementsOf(template.Resources[role['Fn::GetAtt'][0]]!);
+  };
+  const withoutLogs = (statements: Statement[]) =>
+    statements.filter((s) => !asList(s.Action).every((a: string) => a.startsWith('logs:')));
+  const secrets = {
+    Effect: 'Allow',
+    Action: ['ssm:GetParameters'],
+    Resource: [ssmArn(stage, 'okta-auth-secret'), ssmArn(stage, 'hookdeck-signing-secret')],
+  };
+  expect(withoutLogs(roleOf('VerifyLambdaFunction'))).toEqual([secrets]);
+  expect(withoutLogs(roleOf('ReceiveLambdaFunction'))).toEqual([
+    secrets,
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+    },
   ]);
 
-  const files = filesUnder(out);
-  expect(files.some((f) => f.endsWith('.zip'))).toBe(true);
-  for (const file of files) {
-    expect({ file, leaks: readFileSync(file).includes(CANARY) }).toEqual({ file, leaks: false });
+  // No wildcard anywhere but in log-group ARNs, in any role of the stack.
+  for (const [id, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
+    for (const statement of statementsOf(role)) {
+      const actions = asList(statement.Action) as string[];
+      expect({ id, actions: actions.filter((a) => a.includes('*')) }).toEqual({ id, actions: [] });
+      if (actions.every((a) => a.startsWith('logs:'))) {
+        expect(JSON.stringify(statement.Resource)).toMatch(/:log-group:\/aws\/lambda\//);
+      } else {
+        expect({ id, resource: JSON.stringify(statement.Resource).includes('*') }).toEqual({
+          id,
+          resource: false,
+        });
+      }
+    }
   }
-}, 180_000);
+});
+
+it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
+  const { template } = packaged[stage]!;
+  const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route')
+    .map(([, r]) => r.Properties.RouteKey)
+    .sort();
+  expect(routes).toEqual(['GET /okta-webhooks-endpoint', 'POST /okta-webhooks-endpoint']);
+  expect(template.Resources.HttpApi!.Properties.Name).toBe(`${stage}-okta-event-hooks`);
+  expect(template.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual(
+    stage === 'production'
+      ? { DetailedMetricsEnabled: false, ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }
+      : { DetailedMetricsEnabled: false, ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+  );
+  const endpoint = { 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] };
+  expect(template.Outputs.WebhookUrl!.Value).toEqual({
+    'Fn::Join': ['', [endpoint, '/okta-webhooks-endpoint']],
+  });
+  expect(template.Outputs.ReadApiUrl!.Value).toEqual(endpoint);
+});
+
+it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttles', (stage) => {
+  const { template } = packaged[stage]!;
+  const alarms = Object.fromEntries(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
+  expect(Object.keys(alarms).sort()).toEqual([
+    'Api5xxAlarm',
+    'EventsTableSystemErrorsAlarm',
+    'EventsTableThrottleAlarm',
+    'ReceiveLambdaFunctionErrorsAlarm',
+    'ReceiveLambdaFunctionThrottlesAlarm',
+    'VerifyLambdaFunctionErrorsAlarm',
+    'VerifyLambdaFunctionThrottlesAlarm',
+  ]);
+  for (const alarm of Object.values(alarms)) {
+    expect(alarm.Properties).toMatchObject({
+      AlarmName: expect.stringMatching(new RegExp(`^okta-event-hooks-${stage}-`)),
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+      TreatMissingData: 'notBreaching',
+    });
+  }
+  expect(alarms.Api5xxAlarm!.Properties).toMatchObject({
+    Namespace: 'AWS/ApiGateway',
+    MetricName: '5xx',
+    Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
+  });
+  expect(alarms.ReceiveLambdaFunctionErrorsAlarm!.Properties).toMatchObject({
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Errors',
+    Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ReceiveLambdaFunction' } }],
+  });
+  expect(alarms.EventsTableThrottleAlarm!.Properties).toMatchObject({
+    Namespace: 'AWS/DynamoDB',
+    MetricName: 'WriteThrottleEvents',
+  });
+  expect(template.Resources.AlarmTopic!.Properties.TopicName).toBe(
+    `okta-event-hooks-${stage}-alarms`,
+  );
+});
+
+it('subscribes the alarm e-mail only when ALARM_EMAIL is set', () => {
+  const subscription = (stage: string) =>
+    packaged[stage]!.template.Resources.AlarmEmailSubscription!;
+  expect(subscription('staging')).toMatchObject({
+    Condition: 'HasAlarmEmail',
+    Properties: { Protocol: 'email', Endpoint: ALARM_EMAIL, TopicArn: { Ref: 'AlarmTopic' } },
+  });
+  // CloudFormation evaluates the condition: "" equals "" in production here, so no subscription.
+  expect(packaged.staging!.template.Conditions).toEqual({
+    HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': [ALARM_EMAIL, ''] }] },
+  });
+  expect(packaged.production!.template.Conditions).toEqual({
+    HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] },
+  });
+});
+
+it('packages each stage in seconds', () => {
+  const seconds = Object.fromEntries(STAGES.map((s) => [s, packaged[s]!.seconds.toFixed(1)]));
+  console.log(`serverless package (run concurrently): ${JSON.stringify(seconds)} s`);
+  expect(Object.keys(seconds)).toEqual([...STAGES]);
+});

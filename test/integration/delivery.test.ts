@@ -11,6 +11,7 @@ import { deliveryKey, eventJson } from '../../lib/event-items';
 import { EventStore } from '../../lib/event-store';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
+import { startFakeSsm } from '../helpers/fake-ssm';
 import {
   SAMPLE_EVENT_UUID,
   delivery,
@@ -304,9 +305,61 @@ describe('refusals store nothing', () => {
     await handler(post(valid()));
     await handler(post(valid(), { authorization: 'Basic bmVhci1taXNz' }));
     const all = lines.join('\n');
-    expect(lines.length).toBe(2);
+    // One line per request, plus the stored delivery's metrics line.
+    expect(lines.map((l) => (JSON.parse(l) as { msg?: string }).msg ?? 'metrics')).toEqual([
+      'metrics',
+      'request',
+      'request',
+    ]);
     expect(all).not.toContain(SECRET);
     expect(all).not.toContain('bmVhci1taXNz');
     expect(all).not.toContain(SIGNING);
+  });
+});
+
+describe('operating a deployed stage', () => {
+  it('prints an EMF metrics line counting stored and duplicate events', async () => {
+    const { handler } = await setup({ STAGE: 'staging' });
+    await handler(post(sampleDeliveryText));
+    await handler(post(sampleDeliveryText));
+    const metrics = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => '_aws' in l);
+    expect(metrics).toEqual([
+      expect.objectContaining({ Stage: 'staging', EventsStored: 1, DuplicateEvents: 0 }),
+      expect.objectContaining({ Stage: 'staging', EventsStored: 0, DuplicateEvents: 1 }),
+    ]);
+    expect(metrics[0]!._aws).toMatchObject({
+      CloudWatchMetrics: [
+        {
+          Namespace: 'OktaEventHooks',
+          Dimensions: [['Stage']],
+          Metrics: [
+            { Name: 'EventsStored', Unit: 'Count' },
+            { Name: 'DuplicateEvents', Unit: 'Count' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('authenticates deliveries with the secret from SSM, not the environment', async () => {
+    const ssm = await startFakeSsm({ '/okta-event-hooks/staging/okta-auth-secret': SECRET });
+    try {
+      const { handler, tableName } = await setup({
+        STAGE: 'staging',
+        SECRETS_PATH: '/okta-event-hooks/staging',
+        SSM_ENDPOINT: ssm.endpoint,
+        OKTA_AUTH_SECRET: 'Basic ZW52LXZhbHVl',
+      });
+      const fromEnv = await handler(
+        post(sampleDeliveryText, { authorization: 'Basic ZW52LXZhbHVl' }),
+      );
+      expect(fromEnv.statusCode).toBe(401);
+      expect(await allItems(db.client, tableName)).toEqual([]);
+      expect((await handler(post(sampleDeliveryText))).statusCode).toBe(204);
+    } finally {
+      await ssm.stop();
+    }
   });
 });

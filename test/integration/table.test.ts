@@ -1,0 +1,25 @@
+/** DynamoDB Local's table is made from serverless.yml's EventsTable, TTL included. */
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { ensureTable } from '../../lib/table-definition';
+import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
+
+let db: TestDynamoDb;
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+});
+afterAll(() => db?.stop());
+
+it('creates the table with its keys, index and TTL on expiresAt, once', async () => {
+  const tableName = await db.newTable();
+  const { Table } = await db.client.send(new DescribeTableCommand({ TableName: tableName }));
+  expect(Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+  expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byTime']);
+  const { TimeToLiveDescription } = await db.client.send(
+    new DescribeTimeToLiveCommand({ TableName: tableName }),
+  );
+  expect(TimeToLiveDescription).toEqual({
+    AttributeName: 'expiresAt',
+    TimeToLiveStatus: 'ENABLED',
+  });
+  expect(await ensureTable(db.client, tableName)).toBe(false);
+});
