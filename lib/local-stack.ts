@@ -69,6 +69,28 @@ export function assertJava(): void {
   }
 }
 
+/**
+ * Children still running, by pid. If this process exits without stopping them (a crash, a test
+ * runner giving up on a hook), they are killed on the way out instead of being left behind.
+ */
+const running = new Map<number, boolean>();
+process.once('exit', () => {
+  for (const [pid, group] of running) {
+    try {
+      process.kill(group ? -pid : pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function track(child: ChildProcess, group: boolean): void {
+  if (child.pid === undefined) return;
+  const pid = child.pid;
+  running.set(pid, group);
+  child.once('exit', () => running.delete(pid));
+}
+
 /** Ends a child and waits for it; SIGKILL if it ignores SIGTERM. `group` kills its process group. */
 function stopper(child: ChildProcess, group: boolean): () => Promise<void> {
   return () =>
@@ -116,6 +138,7 @@ export async function startDynamoDbLocal(options: {
     path: options.dataDir ?? null,
     stdio: 'pipe',
   });
+  track(child, false);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -206,6 +229,7 @@ export async function startServerlessOffline(
       detached: true, // its own process group, so esbuild and workers go with it
     },
   );
+  track(child, true);
   const stopGroup = stopper(child, true);
   const stop = async () => {
     await stopGroup();

@@ -12,8 +12,16 @@ afterAll(() => db?.stop());
 it('creates the table with its keys, index and TTL on expiresAt, once', async () => {
   const tableName = await db.newTable();
   const { Table } = await db.client.send(new DescribeTableCommand({ TableName: tableName }));
-  expect(Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
-  expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byTime']);
+  expect(Table?.KeySchema).toEqual([
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ]);
+  expect(
+    Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection?.ProjectionType]),
+  ).toEqual([
+    ['byTime', 'KEYS_ONLY'],
+    ['byType', 'KEYS_ONLY'],
+  ]);
   const { TimeToLiveDescription } = await db.client.send(
     new DescribeTimeToLiveCommand({ TableName: tableName }),
   );
