@@ -17,7 +17,7 @@ it('creates the table with its keys, index and TTL on expiresAt, once', async ()
     { AttributeName: 'sk', KeyType: 'RANGE' },
   ]);
   expect(
-    Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection?.ProjectionType]),
+    Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection?.ProjectionType]).sort(),
   ).toEqual([
     ['byTime', 'KEYS_ONLY'],
     ['byType', 'KEYS_ONLY'],
