@@ -9,7 +9,10 @@ export default tseslint.config(
   { files: ['**/*.js'], languageOptions: { globals: globals.node, sourceType: 'commonjs' } },
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
 );

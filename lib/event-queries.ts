@@ -132,7 +132,7 @@ function rangeCondition(
 interface PlannedQuery {
   input: {
     TableName: string;
-    IndexName?: string;
+    IndexName: string | undefined;
     KeyConditionExpression: string;
     ExpressionAttributeValues: Record<string, AttributeValue>;
   };
@@ -186,17 +186,8 @@ export class EventQueries {
     query: TimeRange & { limit?: number; cursor?: string },
   ): Promise<Page<DeliveryRecord>> {
     checkRange(query);
-    const values: Record<string, AttributeValue> = { ':t': { S: 'delivery' } };
-    const plan: PlannedQuery = {
-      input: {
-        TableName: this.tableName,
-        IndexName: TIME_INDEX,
-        KeyConditionExpression: `itemType = :t${rangeCondition('timeKey', query, values)}`,
-        ExpressionAttributeValues: values,
-      },
-      keyNames: ['pk', 'sk', 'itemType', 'timeKey'],
-      scope: `deliveries|${query.since ?? ''}|${query.until ?? ''}`,
-    };
+    const scope = `deliveries|${query.since ?? ''}|${query.until ?? ''}`;
+    const plan = this.plan(TIME_INDEX, 'itemType', 'delivery', 'timeKey', query, scope);
     const { keys, lastEvaluatedKey } = await this.query(plan, query);
     const ids = keys.map((key) => key.pk!.S!.slice(DELIVERY_PREFIX.length));
     const records = await this.batchGet(ids.map(deliveryKey));
@@ -209,42 +200,44 @@ export class EventQueries {
 
   private planEventQuery(query: EventQuery): PlannedQuery {
     const bounds = `${query.since ?? ''}|${query.until ?? ''}`;
-    const values: Record<string, AttributeValue> = {};
     if (query.user) {
-      values[':pk'] = { S: userPk(query.user) };
-      return {
-        input: {
-          TableName: this.tableName,
-          KeyConditionExpression: `pk = :pk${rangeCondition('sk', query, values)}`,
-          ExpressionAttributeValues: values,
-        },
-        keyNames: ['pk', 'sk'],
-        scope: `user:${query.user.toLowerCase()}|type:${query.type ?? ''}|${bounds}`,
-      };
+      const scope = `user:${query.user.toLowerCase()}|type:${query.type ?? ''}|${bounds}`;
+      return this.plan(undefined, 'pk', userPk(query.user), 'sk', query, scope);
     }
     if (query.type) {
-      values[':type'] = { S: query.type };
-      return {
-        input: {
-          TableName: this.tableName,
-          IndexName: TYPE_INDEX,
-          KeyConditionExpression: `eventType = :type${rangeCondition('timeKey', query, values)}`,
-          ExpressionAttributeValues: values,
-        },
-        keyNames: ['pk', 'sk', 'eventType', 'timeKey'],
-        scope: `type:${query.type}|${bounds}`,
-      };
+      return this.plan(
+        TYPE_INDEX,
+        'eventType',
+        query.type,
+        'timeKey',
+        query,
+        `type:${query.type}|${bounds}`,
+      );
     }
-    values[':t'] = { S: 'event' };
+    return this.plan(TIME_INDEX, 'itemType', 'event', 'timeKey', query, `all|${bounds}`);
+  }
+
+  /** A Query on the table (index undefined) or an index: one partition, a time range on its sort key. */
+  private plan(
+    index: string | undefined,
+    hashAttribute: string,
+    hashValue: string,
+    rangeAttribute: string,
+    range: TimeRange,
+    scope: string,
+  ): PlannedQuery {
+    const values: Record<string, AttributeValue> = { ':hash': { S: hashValue } };
+    const condition = `${hashAttribute} = :hash${rangeCondition(rangeAttribute, range, values)}`;
     return {
       input: {
         TableName: this.tableName,
-        IndexName: TIME_INDEX,
-        KeyConditionExpression: `itemType = :t${rangeCondition('timeKey', query, values)}`,
+        IndexName: index,
+        KeyConditionExpression: condition,
         ExpressionAttributeValues: values,
       },
-      keyNames: ['pk', 'sk', 'itemType', 'timeKey'],
-      scope: `all|${bounds}`,
+      // ExclusiveStartKey: the table's key, plus the index's own key when querying an index.
+      keyNames: index ? ['pk', 'sk', hashAttribute, rangeAttribute] : ['pk', 'sk'],
+      scope,
     };
   }
 

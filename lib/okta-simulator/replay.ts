@@ -4,11 +4,10 @@
  * and spliced into the envelope as their stored JSON text, so they arrive exactly as Okta first
  * sent them.
  */
-import { randomUUID } from 'node:crypto';
 import type { EventsSource } from '../events-cli';
 import type { TimeRange } from '../event-queries';
 import { type DeliverOptions, type DeliveryResult, deliver } from './deliver';
-import { EVENT_HOOK_ID, ORG_DOMAIN } from './events';
+import { oktaEnvelope } from './events';
 
 export interface ReplayOptions extends TimeRange {
   type?: string;
@@ -31,16 +30,8 @@ export interface ReplaySummary {
 
 /** An Okta delivery envelope around events given as JSON text, without re-serialising them. */
 export function envelopeText(eventTexts: string[]): string {
-  const head = JSON.stringify({
-    eventType: 'com.okta.event_hook',
-    eventTypeVersion: '1.0',
-    cloudEventsVersion: '0.1',
-    source: `https://${ORG_DOMAIN}/api/v1/eventHooks/${EVENT_HOOK_ID}`,
-    eventId: randomUUID(),
-    eventTime: new Date().toISOString(),
-    contentType: 'application/json',
-  });
-  return `${head.slice(0, -1)},"data":{"events":[${eventTexts.join(',')}]}}`;
+  const { data: _data, ...head } = oktaEnvelope([]);
+  return `${JSON.stringify(head).slice(0, -1)},"data":{"events":[${eventTexts.join(',')}]}}`;
 }
 
 export async function replay(
