@@ -33,6 +33,18 @@ function parameters(request: HttpRequest, allowed: string[]): Record<string, str
   return found;
 }
 
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestError(
+      400,
+      'invalid_parameter',
+      'The event uuid in the path is not valid percent-encoding.',
+    );
+  }
+}
+
 function listOptions(params: Record<string, string | undefined>) {
   return {
     since: params.since === undefined ? undefined : parseTime(params.since, 'since'),
@@ -75,7 +87,7 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
       const single = /^\/events\/([^/]+)$/.exec(path);
       if (single) {
         parameters(request, []);
-        const uuid = decodeURIComponent(single[1]!);
+        const uuid = decodePathSegment(single[1]!);
         const json = await store.getEventJson(uuid);
         if (json === undefined) {
           throw new RequestError(

@@ -137,6 +137,12 @@ it.each([
   expect(body.message).toEqual(expect.any(String));
 });
 
+it('refuses a uuid that is not valid percent-encoding with 400', async () => {
+  const response = await get('/events/%E0%A4%A');
+  expect(response.statusCode).toBe(400);
+  expect(JSON.parse(response.body!).error).toBe('invalid_parameter');
+});
+
 it('answers 404 for paths it does not serve', async () => {
   const response = await get('/events/a/b');
   expect(response.statusCode).toBe(404);
