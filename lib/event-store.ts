@@ -32,9 +32,9 @@ import {
 import type { OktaDelivery } from './okta-contract';
 
 /** Parallel writes per delivery: enough to hide latency, few enough not to self-throttle. */
-const WRITE_CONCURRENCY = 16;
+export const WRITE_CONCURRENCY = 16;
 /** BatchWriteItem's own limit. */
-const BATCH_SIZE = 25;
+export const BATCH_SIZE = 25;
 
 export interface StoreResult {
   storedCount: number;

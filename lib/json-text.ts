@@ -102,6 +102,14 @@ class Scanner {
     return key;
   }
 
+  /** Skips `"key" :` without decoding the key: members being skipped need no name. */
+  skipKey(): void {
+    this.ws();
+    if (this.peek() !== '"') this.fail('expected a property name in double quotes');
+    this.string();
+    this.expect(':');
+  }
+
   scalar(): void {
     const { text } = this;
     const c = text[this.pos];
@@ -138,7 +146,7 @@ class Scanner {
           this.pos++;
         } else {
           closers.push(close);
-          if (close === '}') this.key();
+          if (close === '}') this.skipKey();
           continue;
         }
       } else {
@@ -157,7 +165,7 @@ class Scanner {
         }
         if (d !== ',') this.fail(`expected ',' or '${close}'`);
         this.pos++;
-        if (close === '}') this.key();
+        if (close === '}') this.skipKey();
         break;
       }
     }

@@ -141,6 +141,14 @@ it('writes no secret of the build environment into any packaged file, zips opene
   expect(leaks).toEqual([]);
 });
 
+it('keeps the DynamoDB client out of the verify bundle (it touches no data; cold start)', () => {
+  const { files } = packaged.production!;
+  const code = (fn: string) => [...files].find(([name]) => name.endsWith(`!handlers/${fn}.js`))![1];
+  // Only the DynamoDB client carries its JSON protocol's target prefix.
+  expect(code('receive').includes('DynamoDB_20120810')).toBe(true);
+  expect(code('verify').includes('DynamoDB_20120810')).toBe(false);
+});
+
 it.each(STAGES)(
   '%s: functions on nodejs22.x/arm64, minified, environment holding names only',
   (stage) => {

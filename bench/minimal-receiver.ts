@@ -1,0 +1,38 @@
+/**
+ * The end-to-end floor: the shape of the Hookdeck sample app from Okta's event hooks guide (a
+ * bare Node HTTP server that reads the POST body and acknowledges it), here making the same
+ * DynamoDB writes as the receiver. No auth, no validation, no budget, no logging.
+ * Started by bench/end-to-end.ts with PORT, DYNAMODB_ENDPOINT and EVENTS_TABLE.
+ */
+import { createServer } from 'node:http';
+import { createDynamoDbClient } from '../lib/dynamodb';
+import { conditionalPuts, writePlan } from './workload';
+
+const client = createDynamoDbClient({
+  region: 'us-east-1',
+  dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT,
+});
+const table = process.env.EVENTS_TABLE!;
+
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    conditionalPuts(client, table, writePlan(Buffer.concat(chunks).toString('utf8'))).then(
+      () => {
+        res.writeHead(200);
+        res.end();
+      },
+      () => {
+        res.writeHead(500);
+        res.end();
+      },
+    );
+  });
+});
+
+server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('ready'));
+process.once('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});
