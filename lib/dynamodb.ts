@@ -19,6 +19,8 @@ export function createDynamoDbClient(
     // A PutItem takes milliseconds; these bound a dead or slow endpoint so that retries still
     // end inside the request budget, after which the caller answers 503 anyway.
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 400, requestTimeout: 1000 },
+    // throwOnRequestTimeout: without it this SDK only warns when requestTimeout passes, and a
+    // hung request holds the whole budget instead of being retried.
+    requestHandler: { connectionTimeout: 400, requestTimeout: 1000, throwOnRequestTimeout: true },
   });
 }

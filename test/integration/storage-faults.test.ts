@@ -175,3 +175,19 @@ it('counts a cold start against the budget: a request that waited past it is ans
   expect(await eventUuidsStored(tableName)).toEqual([]);
   healthy.destroy();
 });
+
+it('gives up on a DynamoDB request that hangs after requestTimeout, instead of waiting for ever', async () => {
+  const { createServer } = await import('node:net');
+  const silent = createServer(() => undefined); // accepts, never answers
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as import('node:net').AddressInfo;
+  const client = createDynamoDbClient({
+    region: 'us-east-1',
+    dynamodbEndpoint: `http://127.0.0.1:${port}`,
+  });
+  await expect(
+    client.send(new (await import('@aws-sdk/client-dynamodb')).ListTablesCommand({})),
+  ).rejects.toMatchObject({ name: 'TimeoutError' });
+  client.destroy();
+  silent.close();
+});
