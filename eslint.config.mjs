@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.serverless/', '.esbuild/', '.dynamodb/', 'coverage/', '.reliability/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.serverless/',
+      '.esbuild/',
+      '.dynamodb/',
+      'coverage/',
+      '.reliability/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['**/*.js'], languageOptions: { globals: globals.node, sourceType: 'commonjs' } },

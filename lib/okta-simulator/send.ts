@@ -40,7 +40,7 @@ export function planSend(options: SendPlanOptions): PlannedRequest[] {
   });
   const originals: PlannedRequest[] = [];
   let nextSize = 0;
-  for (let i = 0; i < events.length; ) {
+  for (let i = 0; i < events.length;) {
     const size = Math.max(1, options.batchSizes?.[nextSize++] ?? options.perRequest);
     const batch: LogEvent[] = events.slice(i, i + size);
     i += size;

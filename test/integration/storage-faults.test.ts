@@ -167,7 +167,10 @@ it('answers 503 inside the budget when DynamoDB is slower than the budget', asyn
 
 it('counts a cold start against the budget: a request that waited past it is answered 503, not stored', async () => {
   const tableName = await db.newTable();
-  const healthy = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: db.local.endpoint });
+  const healthy = createDynamoDbClient({
+    region: 'us-east-1',
+    dynamodbEndpoint: db.local.endpoint,
+  });
   const late = post(delivery([logEvent()]));
   late.requestContext.timeEpoch = Date.now() - 2600; // API Gateway received it 2.6 s ago
   const response = await handlerFor(tableName, healthy)(late);

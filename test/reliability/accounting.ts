@@ -6,8 +6,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DELIVERY_PREFIX, eventJson } from '../../lib/event-items';
-import { OKTA_TIMEOUT_MS } from '../../lib/okta-simulator/deliver';
-import { percentile } from '../../lib/okta-simulator/send';
+import { OKTA_TIMEOUT_MS, deliver } from '../../lib/okta-simulator/deliver';
+import { EVENT_TYPES } from '../../lib/okta-simulator/events';
+import { percentile, planSend } from '../../lib/okta-simulator/send';
 import { allItems } from '../helpers/dynamodb';
 
 /** One delivery as sent: its exact body, its eventId and the events in it. */
@@ -180,4 +181,13 @@ export async function account(
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
   };
+}
+
+/**
+ * serverless offline starts one worker per concurrent request, as Lambda starts containers:
+ * start `concurrency` of them before measuring, as a live service has its containers warm.
+ */
+export async function warmUp(url: string, secret: string, concurrency: number): Promise<void> {
+  const plan = planSend({ types: EVENT_TYPES, count: concurrency, perRequest: 1, duplicates: 0 });
+  await inPool(plan, concurrency, (r) => deliver(url, r.body, { secret, timeoutMs: 60_000 }));
 }

@@ -8,7 +8,7 @@ import { EVENT_TYPES } from '../../lib/okta-simulator/events';
 import { deliver } from '../../lib/okta-simulator/deliver';
 import { planSend } from '../../lib/okta-simulator/send';
 import { type TestStack, startTestStack } from '../helpers/offline';
-import { account, inPool, sendUntilAccepted, sentDelivery } from './accounting';
+import { account, inPool, sendUntilAccepted, sentDelivery, warmUp } from './accounting';
 import { profile, recordFigure } from './figures';
 
 const SECRET = 'Basic bG9hZDpyZWxpYWJpbGl0eS1zZWNyZXQ=';
@@ -17,17 +17,7 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await startTestStack({ OKTA_AUTH_SECRET: SECRET });
-  // serverless offline starts one worker per concurrent request, as Lambda starts containers:
-  // start them before measuring, as a live service has its containers warm.
-  const warmUp = planSend({
-    types: EVENT_TYPES,
-    count: config.loadConcurrency,
-    perRequest: 1,
-    duplicates: 0,
-  });
-  await inPool(warmUp, config.loadConcurrency, (r) =>
-    deliver(stack.url, r.body, { secret: SECRET, timeoutMs: 60_000 }),
-  );
+  await warmUp(stack.url, SECRET, config.loadConcurrency);
 }, 180_000);
 
 afterAll(async () => {
