@@ -8,16 +8,24 @@ import { EVENT_TYPES } from '../../lib/okta-simulator/events';
 import { deliver } from '../../lib/okta-simulator/deliver';
 import { planSend } from '../../lib/okta-simulator/send';
 import { type TestStack, startTestStack } from '../helpers/offline';
-import { account, inPool, sendUntilAccepted, sentDelivery, warmUp } from './accounting';
+import {
+  type SendRecord,
+  account,
+  inPool,
+  sendUntilAccepted,
+  sentDelivery,
+  warmUp,
+} from './accounting';
 import { profile, recordFigure } from './figures';
 
 const SECRET = 'Basic bG9hZDpyZWxpYWJpbGl0eS1zZWNyZXQ=';
 const config = profile();
 let stack: TestStack;
+let warmUpRecords: SendRecord[] = [];
 
 beforeAll(async () => {
   stack = await startTestStack({ OKTA_AUTH_SECRET: SECRET });
-  await warmUp(stack.url, SECRET, config.loadConcurrency);
+  warmUpRecords = await warmUp(stack.url, SECRET, config.loadConcurrency);
 }, 180_000);
 
 afterAll(async () => {
@@ -60,6 +68,7 @@ it(`stores exactly the unique events of ${config.loadDeliveries} concurrent deli
   );
   const seconds = (performance.now() - started) / 1000;
   const totals = await account(stack.db.client, stack.tableName, records);
+  const all = await account(stack.db.client, stack.tableName, [...warmUpRecords, ...records]);
   const eventsSent = records.reduce((n, r) => n + r.delivery.events.length, 0);
 
   const redeliveries = plan.filter((r) => r.redeliveryOf !== undefined).length;
@@ -72,11 +81,15 @@ it(`stores exactly the unique events of ${config.loadDeliveries} concurrent deli
   recordFigure('load', '503 (over budget) / no answer in 3 s', `${totals.status503} / ${timeouts}`);
   recordFigure('load', 'deliveries Okta would have given up on', oktaGaveUp);
   recordFigure('load', 'latency p50 / p99 (ms)', `${totals.p50Ms} / ${totals.p99Ms}`);
-  recordFigure('load', 'events stored per second', Math.round(totals.storedEvents / seconds));
+  recordFigure(
+    'load',
+    'events stored per second',
+    Math.round((all.storedEvents - warmUpRecords.length) / seconds),
+  );
   recordFigure(
     'load',
     'stored events / delivery records',
-    `${totals.storedEvents} / ${totals.deliveryRecords}`,
+    `${all.storedEvents - warmUpRecords.length} / ${all.deliveryRecords - warmUpRecords.length}`,
   );
   recordFigure(
     'load',
@@ -92,12 +105,13 @@ it(`stores exactly the unique events of ${config.loadDeliveries} concurrent deli
     [],
   );
   expect(totals.acceptedDeliveries).toBe(plan.length);
-  expect(totals.storedEvents).toBe(totals.uniqueEvents);
+  // The table also holds the warm-up's events: counted with them, nothing else is there.
+  expect(all.unexpected).toBe(0);
+  expect(all.storedEvents).toBe(all.uniqueEvents);
   expect(totals.lost).toBe(0);
   expect(totals.duplicated).toBe(0);
   expect(totals.changed).toBe(0);
-  expect(totals.unexpected).toBe(0);
-  expect(totals.deliveryRecords).toBe(originals);
+  expect(all.deliveryRecords).toBe(originals + warmUpRecords.length);
   expect(totals.missingDeliveryRecords).toBe(0);
   // No log line carries the secret.
   expect(stack.lines.filter((l) => l.includes(SECRET))).toEqual([]);
