@@ -8,8 +8,12 @@ import type { Config } from './config';
 /** DynamoDB Local accepts any credentials made only of letters and digits. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** Reads (read API, events CLI, tests' scans) may fetch 1 MB pages: longer than a PutItem. */
+export const READ_REQUEST_TIMEOUT_MS = 5000; // under the functions' 6 s timeout
+
 export function createDynamoDbClient(
   config: Pick<Config, 'region' | 'dynamodbEndpoint'>,
+  { requestTimeoutMs = 1000 }: { requestTimeoutMs?: number } = {},
 ): DynamoDBClient {
   return new DynamoDBClient({
     region: config.region,
@@ -21,6 +25,10 @@ export function createDynamoDbClient(
     maxAttempts: 3,
     // throwOnRequestTimeout: without it this SDK only warns when requestTimeout passes, and a
     // hung request holds the whole budget instead of being retried.
-    requestHandler: { connectionTimeout: 400, requestTimeout: 1000, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: 400,
+      requestTimeout: requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
 }

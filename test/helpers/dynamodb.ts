@@ -21,7 +21,10 @@ export async function startTestDynamoDb(
     port: options.port ?? (await freePort()),
     dataDir: options.dataDir,
   });
-  const client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: local.endpoint });
+  const client = createDynamoDbClient(
+    { region: 'us-east-1', dynamodbEndpoint: local.endpoint },
+    { requestTimeoutMs: 30_000 }, // scans of big tables on a busy machine
+  );
   return {
     local,
     client,
