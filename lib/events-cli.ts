@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config';
-import { createDynamoDbClient } from './dynamodb';
+import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from './dynamodb';
 import { RequestError } from './errors';
 import {
   type DeliveryRecord,
@@ -73,7 +73,7 @@ export function localEventsSource(env: NodeJS.ProcessEnv): {
     DYNAMODB_ENDPOINT:
       env.DYNAMODB_ENDPOINT || `http://127.0.0.1:${env.DYNAMODB_LOCAL_PORT || 8000}`,
   });
-  const client = createDynamoDbClient(config);
+  const client = createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS });
   return {
     source: new EventQueries(client, config.tableName),
     close: () => client.destroy(),

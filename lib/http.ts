@@ -28,6 +28,21 @@ export interface HttpRequest {
   sourceIp: string | undefined;
   /** Query string parameters; a repeated parameter's values joined with "," as API Gateway v2 does. */
   query: Record<string, string>;
+  /** Milliseconds the request spent in API Gateway and a cold start before the handler ran. */
+  waitedMs: number;
+}
+
+/** API Gateway gives up after 29 s: an older arrival time is not one (tests send 0). */
+const MAX_PLAUSIBLE_WAIT_MS = 29_000;
+
+/**
+ * Time since API Gateway received the request, by its `timeEpoch`: Okta's 3 s clock starts
+ * then, not when the handler starts after a cold start. 0 when the value is missing or absurd.
+ */
+function waitedSince(epochMs: number | undefined, now = Date.now()): number {
+  if (epochMs === undefined || !Number.isFinite(epochMs)) return 0;
+  const waited = now - epochMs;
+  return waited > 0 && waited <= MAX_PLAUSIBLE_WAIT_MS ? waited : 0;
 }
 
 function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
@@ -63,6 +78,7 @@ export function parseRequest(event: ApiGatewayEvent): HttpRequest {
       requestId: event.requestContext.requestId,
       sourceIp: event.requestContext.http.sourceIp,
       query: { ...(event.queryStringParameters as Record<string, string> | undefined) },
+      waitedMs: waitedSince(event.requestContext.timeEpoch),
     };
   }
   return {
@@ -77,6 +93,7 @@ export function parseRequest(event: ApiGatewayEvent): HttpRequest {
         event.multiValueQueryStringParameters ?? event.queryStringParameters ?? {},
       ).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]),
     ),
+    waitedMs: waitedSince(event.requestContext?.requestTimeEpoch),
   };
 }
 

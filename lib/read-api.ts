@@ -4,7 +4,7 @@
  * text Okta sent, spliced into the response without re-serialising.
  */
 import { authenticateReader } from './auth';
-import { createDynamoDbClient } from './dynamodb';
+import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from './dynamodb';
 import { type EndpointDeps, createEndpoint } from './endpoint';
 import { RequestError } from './errors';
 import { EventQueries, parseLimit, parseTime } from './event-queries';
@@ -61,7 +61,10 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
     deps,
     (request, config) => authenticateReader(request.headers, config),
     async ({ request, config, log }) => {
-      const store = (queries ??= new EventQueries(createDynamoDbClient(config), config.tableName));
+      const store = (queries ??= new EventQueries(
+        createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS }),
+        config.tableName,
+      ));
       const path = request.path.replace(/\/+$/, '');
 
       if (path === '/events') {

@@ -11,6 +11,8 @@ export interface SendPlanOptions {
   /** Unique events in all. */
   count: number;
   perRequest: number;
+  /** Events per delivery, in turn, instead of a fixed perRequest (load tests vary the size). */
+  batchSizes?: readonly number[];
   /** Fraction (0–1) of deliveries sent a second time. */
   duplicates: number;
   /** Login of the user all events are about. */
@@ -37,8 +39,11 @@ export function planSend(options: SendPlanOptions): PlannedRequest[] {
     random,
   });
   const originals: PlannedRequest[] = [];
-  for (let i = 0; i < events.length; i += options.perRequest) {
-    const batch: LogEvent[] = events.slice(i, i + options.perRequest);
+  let nextSize = 0;
+  for (let i = 0; i < events.length;) {
+    const size = Math.max(1, options.batchSizes?.[nextSize++] ?? options.perRequest);
+    const batch: LogEvent[] = events.slice(i, i + size);
+    i += size;
     const envelope = oktaEnvelope(batch);
     originals.push({
       body: JSON.stringify(envelope),

@@ -1,6 +1,6 @@
 /** DynamoDB Local for a test file: started on a free port, one fresh table per call to newTable. */
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient } from '../../lib/dynamodb';
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '../../lib/local-stack';
 import { ensureTable } from '../../lib/table-definition';
@@ -21,7 +21,10 @@ export async function startTestDynamoDb(
     port: options.port ?? (await freePort()),
     dataDir: options.dataDir,
   });
-  const client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: local.endpoint });
+  const client = createDynamoDbClient(
+    { region: 'us-east-1', dynamodbEndpoint: local.endpoint },
+    { requestTimeoutMs: 30_000 }, // scans of big tables on a busy machine
+  );
   return {
     local,
     client,
@@ -37,10 +40,16 @@ export async function startTestDynamoDb(
   };
 }
 
-/** Every item of a table: tests only, to prove what was (not) written. */
+/** Every item of a table, page after page: tests only, to prove what was (not) written. */
 export async function allItems(client: DynamoDBClient, tableName: string) {
-  const { Items = [] } = await client.send(
-    new ScanCommand({ TableName: tableName, ConsistentRead: true }),
-  );
-  return Items;
+  const items: Record<string, AttributeValue>[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }

@@ -164,3 +164,33 @@ it('answers 503 inside the budget when DynamoDB is slower than the budget', asyn
   await new Promise((r) => setTimeout(r, 1500)); // let the abandoned write finish before closing
   slow.destroy();
 });
+
+it('counts a cold start against the budget: a request that waited past it is answered 503, not stored', async () => {
+  const tableName = await db.newTable();
+  const healthy = createDynamoDbClient({
+    region: 'us-east-1',
+    dynamodbEndpoint: db.local.endpoint,
+  });
+  const late = post(delivery([logEvent()]));
+  late.requestContext.timeEpoch = Date.now() - 2600; // API Gateway received it 2.6 s ago
+  const response = await handlerFor(tableName, healthy)(late);
+  expect(response.statusCode).toBe(503);
+  expect(await eventUuidsStored(tableName)).toEqual([]);
+  healthy.destroy();
+});
+
+it('gives up on a DynamoDB request that hangs after requestTimeout, instead of waiting for ever', async () => {
+  const { createServer } = await import('node:net');
+  const silent = createServer(() => undefined); // accepts, never answers
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as import('node:net').AddressInfo;
+  const client = createDynamoDbClient({
+    region: 'us-east-1',
+    dynamodbEndpoint: `http://127.0.0.1:${port}`,
+  });
+  await expect(
+    client.send(new (await import('@aws-sdk/client-dynamodb')).ListTablesCommand({})),
+  ).rejects.toMatchObject({ name: 'TimeoutError' });
+  client.destroy();
+  silent.close();
+});

@@ -28,6 +28,22 @@ describe('parseRequest', () => {
     expect(request.method).toBe('POST');
   });
 
+  it('counts the time since API Gateway received the request, ignoring absurd arrival times', () => {
+    const arrived = (timeEpoch: number) => {
+      const event = v2Event({});
+      event.requestContext.timeEpoch = timeEpoch;
+      return parseRequest(event).waitedMs;
+    };
+    const waited = arrived(Date.now() - 1500);
+    expect(waited).toBeGreaterThanOrEqual(1500);
+    expect(waited).toBeLessThan(10_000);
+    expect(arrived(0)).toBe(0); // missing: not 56 years of waiting
+    expect(arrived(Date.now() + 5000)).toBe(0); // a clock ahead of ours
+    const v1 = v1Event({});
+    v1.requestContext.requestTimeEpoch = Date.now() - 800;
+    expect(parseRequest(v1).waitedMs).toBeGreaterThanOrEqual(800);
+  });
+
   it('decodes base64 bodies to the exact bytes sent', () => {
     const bytes = Buffer.from([0x7b, 0x22, 0xc3, 0xa9, 0x22, 0x7d, 0xff]);
     expect(parseRequest(v2Event({ body: bytes, base64: true })).rawBody.equals(bytes)).toBe(true);

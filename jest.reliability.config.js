@@ -1,0 +1,15 @@
+/**
+ * The reliability suite (`npm run test:reliability`): load, faults, hostile input and auth
+ * attacks against DynamoDB Local and a real serverless offline. Kept out of `npm test`;
+ * RELIABILITY_PROFILE=ci (the default) is short, =full is the README's run. One file at a
+ * time: each starts its own stack, and the machine has two cores.
+ */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': 'ts-jest' },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+  testTimeout: 900000,
+  maxWorkers: 1,
+  reporters: ['default', '<rootDir>/test/reliability/figures-reporter.js'],
+};
