@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { PROJECT_ROOT } from '../lib/table-definition';
+import { PROJECT_ROOT } from '../lib/store/table-definition';
 import { median, round } from './stats';
 
 /** serverless.yml custom.esbuild: bundle, minify, sourcemap, node22. */

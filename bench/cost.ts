@@ -11,7 +11,7 @@ import {
   UpdateItemCommand,
   BatchWriteItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type Item, deliveryUpdate, itemSize } from '../lib/event-items';
+import { type Item, deliveryUpdate, itemSize } from '../lib/store/event-items';
 import { round } from './stats';
 import { SAMPLE_DELIVERY_TEXT, writePlan } from './workload';
 

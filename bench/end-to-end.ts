@@ -8,8 +8,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { DEFAULT_TABLE_NAME } from '../lib/config';
-import { freePort, startServerlessOffline } from '../lib/local-stack';
-import { PROJECT_ROOT } from '../lib/table-definition';
+import { freePort, startServerlessOffline } from '../lib/local/local-stack';
+import { PROJECT_ROOT } from '../lib/store/table-definition';
 import { median, round } from './stats';
 import { deliveryBody } from './workload';
 

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { createDynamoDbClient } from '../lib/dynamodb';
-import { freePort, startDynamoDbLocal } from '../lib/local-stack';
-import { PROJECT_ROOT, ensureTable } from '../lib/table-definition';
+import { createDynamoDbClient } from '../lib/store/dynamodb';
+import { freePort, startDynamoDbLocal } from '../lib/local/local-stack';
+import { PROJECT_ROOT, ensureTable } from '../lib/store/table-definition';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({ options: { deliveries: { type: 'string', default: '200' } } });

@@ -5,7 +5,7 @@
  * Started by bench/end-to-end.ts with PORT, DYNAMODB_ENDPOINT and EVENTS_TABLE.
  */
 import { createServer } from 'node:http';
-import { createDynamoDbClient } from '../lib/dynamodb';
+import { createDynamoDbClient } from '../lib/store/dynamodb';
 import { conditionalPuts, writePlan } from './workload';
 
 const client = createDynamoDbClient({

@@ -24,10 +24,10 @@ import {
   eventItem,
   expiryFor,
   userLinkItems,
-} from '../lib/event-items';
-import { BATCH_SIZE, WRITE_CONCURRENCY } from '../lib/event-store';
-import { type OktaDelivery, parseDelivery } from '../lib/okta-contract';
-import { PROJECT_ROOT } from '../lib/table-definition';
+} from '../lib/store/event-items';
+import { BATCH_SIZE, WRITE_CONCURRENCY } from '../lib/store/event-store';
+import { type OktaDelivery, parseDelivery } from '../lib/okta/okta-contract';
+import { PROJECT_ROOT } from '../lib/store/table-definition';
 
 export const SAMPLE_PATH = join(PROJECT_ROOT, 'test/fixtures/delivery-user.session.start.json');
 export const SAMPLE_DELIVERY_TEXT = readFileSync(SAMPLE_PATH, 'utf8');
@@ -133,7 +133,7 @@ async function recordDelivery(
 }
 
 /**
- * The receiver's strategy (lib/event-store.ts) without the receiver: links by BatchWriteItem,
+ * The receiver's strategy (lib/store/event-store.ts) without the receiver: links by BatchWriteItem,
  * one conditional PutItem per event, WRITE_CONCURRENCY at a time, then the delivery UpdateItem.
  * Resolves to the number of events stored (duplicates are not).
  */

@@ -1,4 +1,4 @@
-import { createDeliveryHandler } from '../lib/delivery-endpoint';
+import { createDeliveryHandler } from '../lib/webhook/delivery-endpoint';
 
 /** POST <webhook path>: stores an Okta event hook delivery. */
 export const handler = createDeliveryHandler();

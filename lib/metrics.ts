@@ -3,7 +3,7 @@
  * which CloudWatch Logs turns into metrics with no API call and no extra dependency.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
-import type { StoreResult } from './event-store';
+import type { StoreResult } from './store/event-store';
 
 export const METRICS_NAMESPACE = 'OktaEventHooks';
 

@@ -1,5 +1,5 @@
-/** `npm run events -- <command>`: see lib/events-cli.ts and the README, "Finding events". */
-import { USAGE, UsageError, describeCliError, runEventsCli } from '../lib/events-cli';
+/** `npm run events -- <command>`: see lib/cli/events-cli.ts and the README, "Finding events". */
+import { USAGE, UsageError, describeCliError, runEventsCli } from '../lib/cli/events-cli';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

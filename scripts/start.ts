@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { hasAnySecret, loadConfig } from '../lib/config';
-import { createDynamoDbClient } from '../lib/dynamodb';
+import { createDynamoDbClient } from '../lib/store/dynamodb';
 import { ConfigError } from '../lib/errors';
 import {
   LocalStackError,
@@ -15,8 +15,8 @@ import {
   type RunningProcess,
   startDynamoDbLocal,
   startServerlessOffline,
-} from '../lib/local-stack';
-import { PROJECT_ROOT, ensureTable } from '../lib/table-definition';
+} from '../lib/local/local-stack';
+import { PROJECT_ROOT, ensureTable } from '../lib/store/table-definition';
 
 /** .env fills in what the environment does not already set. */
 function loadDotEnv(): void {

@@ -16,9 +16,9 @@ import {
   newHookdeckEvent,
 } from './deliver';
 import { EVENT_TYPES, type EventType, isEventType, previewEnvelope } from './events';
-import { localEventsSource } from '../events-cli';
-import { parseTime } from '../event-queries';
-import { ReadApiClient } from '../read-api-client';
+import { localEventsSource } from '../cli/events-cli';
+import { parseTime } from '../store/event-queries';
+import { ReadApiClient } from '../read-api/read-api-client';
 import { replay } from './replay';
 import { type PlannedRequest, planSend, runSend } from './send';
 import { verificationRequest, verifyEndpoint } from './verify';

@@ -4,7 +4,7 @@
  * `deliver` is the one delivery path of the simulator (send, preview, and later replay).
  */
 import { randomBytes } from 'node:crypto';
-import { hookdeckSignature } from '../auth';
+import { hookdeckSignature } from '../http/auth';
 
 /** Okta waits this long for an answer, to the verification GET and to each delivery. */
 export const OKTA_TIMEOUT_MS = 3000;

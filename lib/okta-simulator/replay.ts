@@ -4,8 +4,8 @@
  * and spliced into the envelope as their stored JSON text, so they arrive exactly as Okta first
  * sent them.
  */
-import type { EventsSource } from '../events-cli';
-import type { TimeRange } from '../event-queries';
+import type { EventsSource } from '../cli/events-cli';
+import type { TimeRange } from '../store/event-queries';
 import { type DeliverOptions, type DeliveryResult, deliver } from './deliver';
 import { oktaEnvelope } from './events';
 

@@ -4,7 +4,7 @@
  * {"verification": "<challenge>"}. Reports why Okta would say "Unable to verify event hook".
  */
 import { randomBytes } from 'node:crypto';
-import { isJsonContentType } from '../okta-contract';
+import { isJsonContentType } from '../okta/okta-contract';
 import {
   type Attempt,
   OKTA_TIMEOUT_MS,

@@ -2,11 +2,15 @@
  * End to end over HTTP: a real `serverless offline` (on a free port, not 1337) with a real
  * DynamoDB Local, as Okta, Hookdeck and the project's CLI reach them.
  */
-import { hookdeckSignature } from '../../lib/auth';
-import { createDynamoDbClient } from '../../lib/dynamodb';
-import { type ServerlessOffline, freePort, startServerlessOffline } from '../../lib/local-stack';
+import { hookdeckSignature } from '../../lib/http/auth';
+import { createDynamoDbClient } from '../../lib/store/dynamodb';
+import {
+  type ServerlessOffline,
+  freePort,
+  startServerlessOffline,
+} from '../../lib/local/local-stack';
 import { DEFAULT_TABLE_NAME } from '../../lib/config';
-import { ensureTable } from '../../lib/table-definition';
+import { ensureTable } from '../../lib/store/table-definition';
 import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
 import {
   SAMPLE_EVENT_UUID,

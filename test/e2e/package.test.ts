@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../lib/table-definition';
+import { PROJECT_ROOT } from '../../lib/store/table-definition';
 import { run } from '../helpers/run';
 import { unzip } from '../helpers/zip';
 

@@ -2,7 +2,7 @@
  * `npm run okta -- replay`: stored events re-delivered from one stage to another, read from the
  * local table and through the read API, arrive as the same events, exactly once.
  */
-import { eventJson } from '../../lib/event-items';
+import { eventJson } from '../../lib/store/event-items';
 import { allItems } from '../helpers/dynamodb';
 import { type TestStack, startTestStack } from '../helpers/offline';
 import { runScript } from '../helpers/run';

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../lib/local-stack';
-import { PROJECT_ROOT } from '../../lib/table-definition';
+import { freePort } from '../../lib/local/local-stack';
+import { PROJECT_ROOT } from '../../lib/store/table-definition';
 import { isRunning } from '../helpers/run';
 
 const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');

@@ -1,9 +1,9 @@
 /** DynamoDB Local for a test file: started on a free port, one fresh table per call to newTable. */
 import { randomUUID } from 'node:crypto';
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbClient } from '../../lib/dynamodb';
-import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '../../lib/local-stack';
-import { ensureTable } from '../../lib/table-definition';
+import { createDynamoDbClient } from '../../lib/store/dynamodb';
+import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '../../lib/local/local-stack';
+import { ensureTable } from '../../lib/store/table-definition';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 

@@ -3,8 +3,12 @@
  * `serverless offline` on free ports (never 1337 or 8000), stopped by pid.
  */
 import { DEFAULT_TABLE_NAME } from '../../lib/config';
-import { type ServerlessOffline, freePort, startServerlessOffline } from '../../lib/local-stack';
-import { ensureTable } from '../../lib/table-definition';
+import {
+  type ServerlessOffline,
+  freePort,
+  startServerlessOffline,
+} from '../../lib/local/local-stack';
+import { ensureTable } from '../../lib/store/table-definition';
 import { type TestDynamoDb, startTestDynamoDb } from './dynamodb';
 import { isRunning } from './run';
 

@@ -1,7 +1,7 @@
 /** Runs a project command (npm script entry points, the serverless CLI) and captures its output. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../lib/table-definition';
+import { PROJECT_ROOT } from '../../lib/store/table-definition';
 
 export interface RunResult {
   code: number | null;

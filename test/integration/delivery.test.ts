@@ -4,11 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { hookdeckSignature } from '../../lib/auth';
+import { hookdeckSignature } from '../../lib/http/auth';
 import { loadConfig } from '../../lib/config';
-import { createDeliveryHandler } from '../../lib/delivery-endpoint';
-import { deliveryKey, eventJson } from '../../lib/event-items';
-import { EventStore } from '../../lib/event-store';
+import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
+import { deliveryKey, eventJson } from '../../lib/store/event-items';
+import { EventStore } from '../../lib/store/event-store';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
 import { startFakeSsm } from '../helpers/fake-ssm';

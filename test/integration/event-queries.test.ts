@@ -3,12 +3,12 @@
  * pagination without gap or repeat, cursors that must not be forged, and the Query-not-Scan rule.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbClient } from '../../lib/dynamodb';
+import { createDynamoDbClient } from '../../lib/store/dynamodb';
 import { RequestError } from '../../lib/errors';
-import { type DeliveryMeta, expiryFor } from '../../lib/event-items';
-import { EventQueries, parseLimit, parseTime } from '../../lib/event-queries';
-import { EventStore } from '../../lib/event-store';
-import { parseDelivery } from '../../lib/okta-contract';
+import { type DeliveryMeta, expiryFor } from '../../lib/store/event-items';
+import { EventQueries, parseLimit, parseTime } from '../../lib/store/event-queries';
+import { EventStore } from '../../lib/store/event-store';
+import { parseDelivery } from '../../lib/okta/okta-contract';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { delivery, logEvent } from '../helpers/okta';
 

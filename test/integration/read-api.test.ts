@@ -4,10 +4,10 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig } from '../../lib/config';
-import { createDeliveryHandler } from '../../lib/delivery-endpoint';
-import { EventQueries } from '../../lib/event-queries';
-import { EventStore } from '../../lib/event-store';
-import { createReadApiHandler } from '../../lib/read-api';
+import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
+import { EventQueries } from '../../lib/store/event-queries';
+import { EventStore } from '../../lib/store/event-store';
+import { createReadApiHandler } from '../../lib/read-api/read-api';
 import { v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { delivery, logEvent } from '../helpers/okta';

@@ -4,7 +4,7 @@
  */
 import { loadConfig } from '../../lib/config';
 import { SecretResolver } from '../../lib/secrets';
-import { createVerificationHandler } from '../../lib/verification-endpoint';
+import { createVerificationHandler } from '../../lib/webhook/verification-endpoint';
 import { v2Event } from '../helpers/api-gateway';
 import { type FakeSsm, startFakeSsm } from '../helpers/fake-ssm';
 

@@ -1,6 +1,6 @@
 /** DynamoDB Local's table is made from serverless.yml's EventsTable, TTL included. */
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { ensureTable } from '../../lib/table-definition';
+import { ensureTable } from '../../lib/store/table-definition';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 
 let db: TestDynamoDb;

@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DELIVERY_PREFIX, eventJson } from '../../lib/event-items';
+import { DELIVERY_PREFIX, eventJson } from '../../lib/store/event-items';
 import { OKTA_TIMEOUT_MS, deliver } from '../../lib/okta-simulator/deliver';
 import { EVENT_TYPES } from '../../lib/okta-simulator/events';
 import { percentile, planSend } from '../../lib/okta-simulator/send';

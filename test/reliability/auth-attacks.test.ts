@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type OutgoingHttpHeaders, request } from 'node:http';
-import { hookdeckSignature } from '../../lib/auth';
+import { hookdeckSignature } from '../../lib/http/auth';
 import { loadConfig } from '../../lib/config';
-import { createDeliveryHandler } from '../../lib/delivery-endpoint';
-import { EventStore } from '../../lib/event-store';
+import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
+import { EventStore } from '../../lib/store/event-store';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 import { allItems } from '../helpers/dynamodb';
 import { type TestStack, startTestStack } from '../helpers/offline';

@@ -14,15 +14,19 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_TABLE_NAME, loadConfig } from '../../lib/config';
-import { createDeliveryHandler } from '../../lib/delivery-endpoint';
-import { createDynamoDbClient } from '../../lib/dynamodb';
-import { eventKey } from '../../lib/event-items';
-import { EventStore } from '../../lib/event-store';
-import { type ServerlessOffline, freePort, startServerlessOffline } from '../../lib/local-stack';
+import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
+import { createDynamoDbClient } from '../../lib/store/dynamodb';
+import { eventKey } from '../../lib/store/event-items';
+import { EventStore } from '../../lib/store/event-store';
+import {
+  type ServerlessOffline,
+  freePort,
+  startServerlessOffline,
+} from '../../lib/local/local-stack';
 import { deliver } from '../../lib/okta-simulator/deliver';
 import { EVENT_TYPES } from '../../lib/okta-simulator/events';
 import { planSend } from '../../lib/okta-simulator/send';
-import { ensureTable } from '../../lib/table-definition';
+import { ensureTable } from '../../lib/store/table-definition';
 import { v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { isRunning } from '../helpers/run';

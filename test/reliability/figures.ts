@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PROJECT_ROOT } from '../../lib/table-definition';
+import { PROJECT_ROOT } from '../../lib/store/table-definition';
 
 const FIGURES_FILE = join(PROJECT_ROOT, '.reliability', 'figures.jsonl');
 

@@ -1,5 +1,5 @@
-import { authenticate, hookdeckSignature, matchesAny } from '../../lib/auth';
-import { createVerificationHandler } from '../../lib/verification-endpoint';
+import { authenticate, hookdeckSignature, matchesAny } from '../../lib/http/auth';
+import { createVerificationHandler } from '../../lib/webhook/verification-endpoint';
 import { loadConfig } from '../../lib/config';
 import { RequestError } from '../../lib/errors';
 import { type RequestSpec, v1Event, v2Event } from '../helpers/api-gateway';

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../lib/config';
 import { ConfigError, RequestError, StorageUnavailableError } from '../../lib/errors';
-import { errorResponse, parseRequest } from '../../lib/http';
+import { errorResponse, parseRequest } from '../../lib/http/http';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 
 describe('parseRequest', () => {

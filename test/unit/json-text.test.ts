@@ -1,4 +1,4 @@
-import { arrayElementTexts, locateJsonError, reindentJson } from '../../lib/json-text';
+import { arrayElementTexts, locateJsonError, reindentJson } from '../../lib/okta/json-text';
 
 describe('locateJsonError agrees with JSON.parse', () => {
   const valid = [

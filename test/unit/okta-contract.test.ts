@@ -1,5 +1,5 @@
 import { RequestError } from '../../lib/errors';
-import { isJsonContentType, parseDelivery, verificationBody } from '../../lib/okta-contract';
+import { isJsonContentType, parseDelivery, verificationBody } from '../../lib/okta/okta-contract';
 import {
   SAMPLE_EVENT_UUID,
   delivery,

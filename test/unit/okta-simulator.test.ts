@@ -2,8 +2,8 @@
  * The simulator's generators and command line, in-process: event shapes against Okta's own
  * samples and this service's parser, the send plan, Hookdeck signing, usage errors, --dry-run.
  */
-import { authenticate } from '../../lib/auth';
-import { parseDelivery } from '../../lib/okta-contract';
+import { authenticate } from '../../lib/http/auth';
+import { parseDelivery } from '../../lib/okta/okta-contract';
 import { runOktaCli } from '../../lib/okta-simulator/cli';
 import { deliveryRequest } from '../../lib/okta-simulator/deliver';
 import {

@@ -15,8 +15,8 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { compactJson } from './json-text';
-import type { OktaDelivery, OktaLogEvent, ParsedEvent } from './okta-contract';
+import { compactJson } from '../okta/json-text';
+import type { OktaDelivery, OktaLogEvent, ParsedEvent } from '../okta/okta-contract';
 
 export type Item = Record<string, AttributeValue>;
 

@@ -4,15 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { Config } from './config';
-import { createDynamoDbClient } from './dynamodb';
-import { type EndpointDeps, authenticateOktaCaller, createEndpoint } from './endpoint';
-import { RequestError, StorageUnavailableError } from './errors';
-import { type DeliveryMeta, expiryFor } from './event-items';
-import { EventStore } from './event-store';
-import { type HttpRequest, noContent } from './http';
-import { emitDeliveryMetrics } from './metrics';
-import { isJsonContentType, parseDelivery } from './okta-contract';
+import type { Config } from '../config';
+import { createDynamoDbClient } from '../store/dynamodb';
+import { type EndpointDeps, authenticateOktaCaller, createEndpoint } from '../http/endpoint';
+import { RequestError, StorageUnavailableError } from '../errors';
+import { type DeliveryMeta, expiryFor } from '../store/event-items';
+import { EventStore } from '../store/event-store';
+import { type HttpRequest, noContent } from '../http/http';
+import { emitDeliveryMetrics } from '../metrics';
+import { isJsonContentType, parseDelivery } from '../okta/okta-contract';
 
 export interface DeliveryHandlerDeps extends EndpointDeps {
   store?: EventStore;

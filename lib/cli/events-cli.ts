@@ -3,9 +3,9 @@
  * table (DynamoDB Local, as `npm start` runs it) or from a deployed stage's read API (--url).
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config';
-import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from './dynamodb';
-import { RequestError } from './errors';
+import { loadConfig } from '../config';
+import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
+import { RequestError } from '../errors';
 import {
   type DeliveryRecord,
   EventQueries,
@@ -13,9 +13,9 @@ import {
   type Page,
   checkRange,
   parseTime,
-} from './event-queries';
-import { compactJson, reindentJson } from './json-text';
-import { ReadApiClient, ReadApiError } from './read-api-client';
+} from '../store/event-queries';
+import { compactJson, reindentJson } from '../okta/json-text';
+import { ReadApiClient, ReadApiError } from '../read-api/read-api-client';
 
 export const USAGE = `Usage:
   npm run events -- list [--type T] [--user U] [--since S] [--until S] [--limit N | --all] [--json]

@@ -3,9 +3,9 @@
  * {"verification": ...}. Okta sends the hook's auth header here too, so createEndpoint
  * authenticates it like a delivery. Imports nothing that touches DynamoDB, so it starts fast.
  */
-import { type EndpointDeps, authenticateOktaCaller, createEndpoint } from './endpoint';
-import { jsonResponse } from './http';
-import { verificationBody } from './okta-contract';
+import { type EndpointDeps, authenticateOktaCaller, createEndpoint } from '../http/endpoint';
+import { jsonResponse } from '../http/http';
+import { verificationBody } from '../okta/okta-contract';
 
 export function createVerificationHandler(deps: EndpointDeps = {}) {
   return createEndpoint(deps, authenticateOktaCaller, async ({ request }) =>

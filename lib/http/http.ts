@@ -12,7 +12,7 @@ import {
   RequestError,
   SecretsUnavailableError,
   StorageUnavailableError,
-} from './errors';
+} from '../errors';
 
 export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number };

@@ -16,7 +16,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { decodeCursor, encodeCursor } from './cursor';
-import { RequestError } from './errors';
+import { RequestError } from '../errors';
 import {
   DELIVERY_PREFIX,
   EVENT_PREFIX,

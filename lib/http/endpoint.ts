@@ -4,7 +4,7 @@
  * place, and write one log line.
  */
 import { type Caller, authenticate } from './auth';
-import { type Config, assertSecured, config as containerConfig } from './config';
+import { type Config, assertSecured, config as containerConfig } from '../config';
 import {
   type ApiGatewayEvent,
   type HttpRequest,
@@ -12,8 +12,8 @@ import {
   errorResponse,
   parseRequest,
 } from './http';
-import { type RequestLog, logRequest } from './logger';
-import { type SecretName, type SecretResolver, WEBHOOK_SECRETS, secretResolver } from './secrets';
+import { type RequestLog, logRequest } from '../logger';
+import { type SecretName, type SecretResolver, WEBHOOK_SECRETS, secretResolver } from '../secrets';
 
 export interface EndpointContext {
   request: HttpRequest;

@@ -3,7 +3,7 @@
  * envelope (DESIGN.md §2). Validation is deliberately narrow: only what storage needs is
  * required; every other field, known or not, is kept as sent.
  */
-import { RequestError } from './errors';
+import { RequestError } from '../errors';
 import { arrayElementTexts, locateJsonError } from './json-text';
 
 export const OKTA_EVENT_HOOK_TYPE = 'com.okta.event_hook';

@@ -3,7 +3,7 @@
  * DynamoDB Local's endpoint override and the timeouts that keep a request inside Okta's 3 s.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Config } from './config';
+import type { Config } from '../config';
 
 /** DynamoDB Local accepts any credentials made only of letters and digits. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

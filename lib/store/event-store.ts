@@ -5,7 +5,7 @@
  * refused by DynamoDB itself, so it never makes a second item nor overwrites the first receipt,
  * whichever Lambda container sees it. BatchWriteItem cannot carry that condition.
  *
- * User link items (lib/event-items.ts) are written first, with BatchWriteItem: they are the same
+ * User link items (lib/store/event-items.ts) are written first, with BatchWriteItem: they are the same
  * whenever rewritten, and writing them before the event means an event that exists always has
  * its links, even when an earlier attempt failed half-way.
  */
@@ -18,7 +18,7 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { RequestError, StorageUnavailableError } from './errors';
+import { RequestError, StorageUnavailableError } from '../errors';
 import {
   type DeliveryMeta,
   type Item,
@@ -29,7 +29,7 @@ import {
   itemSize,
   userLinkItems,
 } from './event-items';
-import type { OktaDelivery } from './okta-contract';
+import type { OktaDelivery } from '../okta/okta-contract';
 
 /** Parallel writes per delivery: enough to hide latency, few enough not to self-throttle. */
 export const WRITE_CONCURRENCY = 16;

@@ -11,8 +11,8 @@
  * - Neither set: only the local stage runs, open (see config.assertSecured).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Config } from './config';
-import { RequestError } from './errors';
+import type { Config } from '../config';
+import { RequestError } from '../errors';
 
 export type Caller = 'okta' | 'hookdeck' | 'reader' | 'unauthenticated';
 

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { parse } from 'yaml';
 
-export const PROJECT_ROOT = join(__dirname, '..');
+export const PROJECT_ROOT = join(__dirname, '..', '..');
 const TABLE_RESOURCE = 'EventsTable';
 
 export interface TableDefinition {

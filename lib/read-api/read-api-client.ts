@@ -3,8 +3,8 @@
  * as they read the local table. Event JSON is taken from the response text as sent, not
  * re-serialised, so it stays exact.
  */
-import type { DeliveryRecord, EventQuery, Page, TimeRange } from './event-queries';
-import { arrayElementTexts } from './json-text';
+import type { DeliveryRecord, EventQuery, Page, TimeRange } from '../store/event-queries';
+import { arrayElementTexts } from '../okta/json-text';
 
 export class ReadApiError extends Error {
   override name = 'ReadApiError';
