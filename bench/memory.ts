@@ -47,7 +47,7 @@ const afterLoad = process.memoryUsage();
     peakHeapUsedMb: mb(peakHeap),
     bodyBytes: Buffer.byteLength(JSON.stringify({ data: { events: Array(50).fill(sample) } })),
   }));
-})().catch((e) => { process.stderr.write(String(e)); process.exit(1); });
+})().catch((e) => { process.stderr.write(String(e)); process.exitCode = 1; });
 `;
 
 async function main() {

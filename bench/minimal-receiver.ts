@@ -34,5 +34,6 @@ const server = createServer((req, res) => {
 server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('ready'));
 process.once('SIGTERM', () => {
   server.closeAllConnections();
-  server.close(() => process.exit(0));
+  // Ends by itself once the server and the client's sockets are closed.
+  server.close(() => client.destroy());
 });

@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     for (const p of running.reverse()) await p.stop();
-    process.exit(code);
+    // Not process.exit(): the process ends by itself once its output has drained (`| tee log`).
+    process.exitCode = code;
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
@@ -121,15 +122,18 @@ Ctrl-C stops everything.
       void stopAll(1);
     });
   } catch (error) {
-    if (error instanceof LocalStackError || error instanceof ConfigError) {
-      console.error(`npm start: ${error.message}`);
-      await stopAll(1);
-    }
-    throw error;
+    console.error(describeStartError(error));
+    await stopAll(1);
   }
 }
 
+function describeStartError(error: unknown): unknown {
+  return error instanceof LocalStackError || error instanceof ConfigError
+    ? `npm start: ${error.message}`
+    : error;
+}
+
 main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  console.error(describeStartError(error));
+  process.exitCode = 1;
 });

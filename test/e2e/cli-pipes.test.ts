@@ -1,0 +1,176 @@
+/**
+ * The CLIs as people run them, stdout a real pipe: `| wc -c`, `| wc -l`, `| head -1`. Output is
+ * complete when the reader reads it all (an export cut short with exit 0 is silent data loss),
+ * and a reader that stops early is a normal end: no stack trace, the usual exit code.
+ * Against DynamoDB Local (the local table) and a real `serverless offline` (the read API).
+ */
+import { parseDelivery } from '../../lib/okta/okta-contract';
+import { compactJson, reindentJson } from '../../lib/okta/json-text';
+import { expiryFor } from '../../lib/store/event-items';
+import { EventStore } from '../../lib/store/event-store';
+import { type TestStack, startTestStack } from '../helpers/offline';
+import { delivery, logEvent } from '../helpers/okta';
+import { runScript } from '../helpers/run';
+
+const SECRET = 'Basic cGlwZXM=';
+const READ_TOKEN = 'pipes-read-token';
+/** More than one page of 1,000 and far more than a pipe's 64 KB buffer. */
+const SMALL_EVENTS = 2000;
+let stack: TestStack;
+let local: NodeJS.ProcessEnv;
+let remote: NodeJS.ProcessEnv;
+
+/** Over 1 MB of JSON (stored gzipped): 7,000 targets, quotes and non-ASCII included. */
+const bigEvent = logEvent({
+  published: '2026-11-01T12:00:00.000Z',
+  target: Array.from({ length: 7000 }, (_, i) => ({
+    type: 'Group', // no id or login: those would be copied into the item's own attributes
+    displayName: `Zoë "${i}" Müller's group`,
+    detailEntry: { note: 'a target among many, to make one large event' },
+  })),
+});
+const bigUuid = bigEvent.uuid as string;
+const bigJson = JSON.stringify(bigEvent, null, 1);
+
+async function store(events: Array<Record<string, unknown> | string>, receivedAt: string) {
+  const texts = events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)));
+  const body = JSON.stringify(delivery([]));
+  const parsed = parseDelivery(
+    Buffer.from(body.replace('"events":[]', `"events":[${texts.join(',')}]`)),
+  );
+  await new EventStore(stack.db.client, stack.tableName).storeDelivery(parsed, {
+    deliveryId: parsed.eventId!,
+    receivedAt,
+    hookdeckEventId: undefined,
+    expiresAt: expiryFor(new Date(receivedAt), 90),
+  });
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ OKTA_AUTH_SECRET: SECRET, EVENTS_API_TOKEN: READ_TOKEN });
+  local = { DYNAMODB_ENDPOINT: stack.db.local.endpoint };
+  remote = { EVENTS_API_URL: stack.offline.url, EVENTS_API_TOKEN: READ_TOKEN };
+  await store([bigJson], '2026-11-02T00:00:00.000Z');
+  for (let i = 0; i < SMALL_EVENTS; i += 100) {
+    const events = Array.from({ length: 100 }, (_, j) =>
+      logEvent({ published: new Date(Date.UTC(2026, 9, 1) + (i + j) * 60_000).toISOString() }),
+    );
+    await store(events, new Date(Date.UTC(2026, 10, 2, 1) + i * 1000).toISOString());
+  }
+});
+
+afterAll(async () => {
+  expect((await stack?.stop()) ?? []).toEqual([]);
+});
+
+describe('npm run events through a pipe', () => {
+  it('get of a 1 MB event is complete, pretty and --json, from the table and the read API', async () => {
+    expect(bigJson.length).toBeGreaterThan(1_000_000);
+    for (const env of [local, remote]) {
+      const pretty = await runScript('scripts/events.ts', ['get', bigUuid], env, 'wc -c');
+      expect(pretty.stderr).toBe('');
+      expect(pretty.code).toBe(0);
+      expect(Number(pretty.stdout)).toBe(Buffer.byteLength(reindentJson(bigJson)) + 1);
+      const json = await runScript('scripts/events.ts', ['get', bigUuid, '--json'], env, 'wc -c');
+      expect(json.code).toBe(0);
+      expect(Number(json.stdout)).toBe(Buffer.byteLength(compactJson(bigJson)) + 1);
+    }
+  });
+
+  it('list --all --json | wc -l counts every event, from the table and the read API', async () => {
+    for (const env of [local, remote]) {
+      const listed = await runScript(
+        'scripts/events.ts',
+        ['list', '--all', '--json'],
+        env,
+        'wc -l',
+      );
+      expect(listed.code).toBe(0);
+      expect(Number(listed.stdout)).toBe(SMALL_EVENTS + 1);
+    }
+  });
+
+  it('list --all --json | head -1 ends cleanly: exit 0, one event, no stack trace', async () => {
+    for (const env of [local, remote]) {
+      for (const args of [
+        ['list', '--all', '--json'],
+        ['list', '--all'],
+        ['get', bigUuid],
+      ]) {
+        const first = await runScript('scripts/events.ts', args, env, 'head -1');
+        expect({ args, stderr: first.stderr.replace(/^… .*\n/gm, '') }).toEqual({
+          args,
+          stderr: '',
+        });
+        expect(first.code).toBe(0);
+        expect(first.stdout.split('\n')).toHaveLength(2);
+      }
+    }
+    const first = await runScript(
+      'scripts/events.ts',
+      ['list', '--all', '--json'],
+      local,
+      'head -1',
+    );
+    expect(JSON.parse(first.stdout).uuid).toBe(bigUuid);
+  });
+
+  it('deliveries --all --json | wc -l counts every delivery', async () => {
+    const listed = await runScript(
+      'scripts/events.ts',
+      ['deliveries', '--all', '--json'],
+      local,
+      'wc -l',
+    );
+    expect(listed.code).toBe(0);
+    expect(Number(listed.stdout)).toBe(SMALL_EVENTS / 100 + 1);
+  });
+});
+
+describe('npm run okta through a pipe', () => {
+  it('send --dry-run prints every request in full', async () => {
+    const sent = await runScript('scripts/okta.ts', [
+      'send',
+      '--url',
+      'http://localhost:9/hook',
+      '--type',
+      'all',
+      '--count',
+      '400',
+      '--dry-run',
+    ]);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout.length).toBeGreaterThan(400_000);
+    const requests = sent.stdout.trimEnd().split('\n\nPOST ');
+    expect(requests).toHaveLength(400);
+    const lastBody = requests.at(-1)!.split('\n\n').at(-1)!;
+    expect(JSON.parse(lastBody).data.events).toHaveLength(1);
+  });
+
+  it('replay --dry-run prints every delivery and its summary line', async () => {
+    const replayed = await runScript(
+      'scripts/okta.ts',
+      ['replay', '--to', 'http://localhost:9/hook', '--dry-run', '--per-request', '100'],
+      local,
+    );
+    expect(replayed.code).toBe(0);
+    expect(replayed.stdout.match(/^POST http:\/\/localhost:9\/hook$/gm)).toHaveLength(
+      SMALL_EVENTS / 100 + 1,
+    );
+    expect(replayed.stdout.trimEnd().split('\n').at(-1)).toBe(
+      `replayed ${SMALL_EVENTS + 1} events in ${SMALL_EVENTS / 100 + 1} deliveries (dry run): accepted 0, lost 0`,
+    );
+  });
+
+  it('send --dry-run | head -1 ends cleanly', async () => {
+    const first = await runScript(
+      'scripts/okta.ts',
+      ['send', '--url', 'http://localhost:9/hook', '--type', 'all', '--count', '400', '--dry-run'],
+      {},
+      'head -1',
+    );
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe('POST http://localhost:9/hook\n');
+  });
+});
