@@ -15,6 +15,7 @@ import {
   parseTime,
 } from '../store/event-queries';
 import { compactJson, reindentJson } from '../okta/json-text';
+import { printable, printableJson, shorten } from '../printable';
 import { ReadApiClient, ReadApiError } from '../read-api/read-api-client';
 
 export const USAGE = `Usage:
@@ -81,26 +82,38 @@ export function localEventsSource(env: NodeJS.ProcessEnv): {
   };
 }
 
-function column(value: string | undefined, width: number): string {
-  const text = value ?? '-';
-  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+/**
+ * A field as one line of text: strings as they are, any other JSON value (Okta may send a number
+ * or an object where a string is usual) as JSON, and control characters escaped so that a field
+ * cannot move the cursor or forge a row.
+ */
+function fieldText(value: unknown): string {
+  if (value === undefined || value === null || value === '') return '-';
+  return printable(typeof value === 'string' ? value : JSON.stringify(value));
 }
+
+function column(value: unknown, width: number): string {
+  const text = fieldText(value);
+  return text.length > width ? shorten(text, width) : text.padEnd(width);
+}
+
+type Entity = { alternateId?: unknown; id?: unknown; displayName?: unknown } | null | undefined;
 
 function eventLine(json: string): string {
   const e = JSON.parse(json) as {
-    uuid: string;
-    published: string;
-    eventType: string;
-    actor?: { alternateId?: string; id?: string } | null;
-    target?: Array<{ alternateId?: string; id?: string; displayName?: string } | null> | null;
+    uuid: unknown;
+    published: unknown;
+    eventType: unknown;
+    actor?: Entity;
+    target?: unknown;
   };
-  const target = e.target?.[0];
+  const target = (Array.isArray(e.target) ? e.target[0] : undefined) as Entity;
   return [
     column(e.uuid, 36),
     column(e.published, 24),
     column(e.eventType, 36),
     column(e.actor?.alternateId ?? e.actor?.id, 32),
-    target?.alternateId ?? target?.displayName ?? target?.id ?? '-',
+    fieldText(target?.alternateId ?? target?.displayName ?? target?.id),
   ].join('  ');
 }
 
@@ -109,7 +122,7 @@ function deliveryLine(d: DeliveryRecord): string {
     column(d.firstReceivedAt, 24),
     column(d.deliveryId, 36),
     `events=${d.eventCount} stored=${d.storedCount} duplicates=${d.duplicateCount} accepted=${d.acceptedCount}`,
-    d.eventTypes.join(','),
+    fieldText(d.eventTypes.join(',')),
   ].join('  ');
 }
 
@@ -188,7 +201,7 @@ export async function runEventsCli(
           io.err(`No event with uuid ${uuid} in ${local ? local.where : url}.`);
           return 1;
         }
-        io.out(values.json ? compactJson(json) : reindentJson(json));
+        io.out(values.json ? compactJson(json) : printableJson(reindentJson(json)));
         return 0;
       }
       case 'list': {

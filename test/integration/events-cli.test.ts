@@ -1,0 +1,110 @@
+/**
+ * `npm run events` in-process against DynamoDB Local: what it prints for events Okta could send
+ * but no one expects, e.g. an actor id that is not a string, or fields holding terminal
+ * control sequences that would forge rows.
+ */
+import { runEventsCli } from '../../lib/cli/events-cli';
+import { parseDelivery } from '../../lib/okta/okta-contract';
+import { EventStore } from '../../lib/store/event-store';
+import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
+import { delivery, logEvent } from '../helpers/okta';
+
+let db: TestDynamoDb;
+let env: NodeJS.ProcessEnv;
+
+async function store(events: Array<Record<string, unknown>>) {
+  const parsed = parseDelivery(Buffer.from(JSON.stringify(delivery(events))));
+  await new EventStore(db.client, env.EVENTS_TABLE!).storeDelivery(parsed, {
+    deliveryId: parsed.eventId!,
+    receivedAt: new Date().toISOString(),
+    hookdeckEventId: undefined,
+    expiresAt: undefined,
+  });
+}
+
+async function events(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runEventsCli(args, env, {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+  });
+  return { code, out, err };
+}
+
+/** C0 and C1 controls and DEL: what a terminal acts on instead of showing. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  env = { DYNAMODB_ENDPOINT: db.local.endpoint, EVENTS_TABLE: await db.newTable() };
+});
+afterAll(async () => {
+  await db?.stop();
+});
+
+it('lists events whose actor id or login is not a string', async () => {
+  await store([
+    logEvent({
+      uuid: 'actor-number',
+      published: '2026-11-01T10:00:00.000Z',
+      actor: { id: 12345, type: 'User' },
+    }),
+    logEvent({
+      uuid: 'actor-object',
+      published: '2026-11-01T10:01:00.000Z',
+      actor: { id: '00u1', alternateId: { login: 'jane' }, type: 'User' },
+    }),
+    logEvent({
+      uuid: 'actor-array',
+      published: '2026-11-01T10:02:00.000Z',
+      actor: { id: ['a', 'b'], alternateId: null },
+      target: 'not a list',
+    }),
+  ]);
+  const { code, out } = await events(['list', '--until', '2026-11-01T11:00:00Z']);
+  expect(code).toBe(0);
+  expect(out).toHaveLength(3);
+  expect(out[0]).toMatch(/^actor-array\s.*\s\["a","b"\]\s+-$/);
+  expect(out[1]).toMatch(/^actor-object\s.*\s\{"login":"jane"\}\s/);
+  expect(out[2]).toMatch(/^actor-number\s.*\s12345\s/);
+});
+
+it('escapes control characters in every printed field, so a field cannot forge a row', async () => {
+  const forged = '\n00000000-forged  2026-11-01T00:00:00.000Z  user.session.start';
+  await store([
+    logEvent({
+      uuid: 'controls',
+      published: '2026-12-01T10:00:00.000Z',
+      eventType: 'user.session.start\u001b[2K',
+      actor: {
+        id: '00u2',
+        alternateId: `eve@example.com\u001b[1A\u001b[2K${forged}`,
+        type: 'User',
+      },
+      target: [{ id: '0oa1', type: 'AppInstance', displayName: `app\r\u009b2K\u0007${forged}` }],
+    }),
+  ]);
+  const { code, out } = await events(['list', '--since', '2026-12-01']);
+  expect(code).toBe(0);
+  expect(out).toHaveLength(1);
+  expect(out[0]).not.toMatch(CONTROL);
+  expect(out[0]).toContain('user.session.start\\u001b[2K');
+  expect(out[0]).toContain('eve@example.com\\u001b[1A');
+  expect(out[0]).toContain('app\\r\\u009b2K\\u0007\\n00000000-forged');
+
+  const deliveries = await events(['deliveries', '--since', '2026-01-01']);
+  expect(deliveries.code).toBe(0);
+  expect(deliveries.out.length).toBeGreaterThan(0);
+  for (const line of deliveries.out) expect(line).not.toMatch(CONTROL);
+  expect(deliveries.out.join('\n')).toContain('user.session.start\\u001b[2K');
+
+  // get pretty-prints valid JSON: controls inside strings stay escaped (C1 and DEL too).
+  const got = await events(['get', 'controls']);
+  expect(got.out.join('\n').replace(/\n/g, '')).not.toMatch(CONTROL);
+  expect(JSON.parse(got.out.join('\n')).target[0].displayName).toBe(`app\r\u009b2K\u0007${forged}`);
+  // --json is the exact text as stored.
+  const exact = await events(['get', 'controls', '--json']);
+  expect(exact.out[0]).toContain('\u009b2K');
+});
