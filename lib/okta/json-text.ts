@@ -234,13 +234,19 @@ export function arrayElementTexts(text: string, path: readonly string[]): string
 }
 
 /**
+ * Indentation stops growing at this depth: output grows as depth squared otherwise, and an
+ * event nested 50,000 deep would not fit in a string. Past it, lines simply stay at this level.
+ */
+const MAX_INDENT_DEPTH = 40;
+
+/**
  * Re-indents valid JSON by changing only the whitespace between tokens: every string and
  * number stays byte for byte as it was (JSON.stringify would round numbers beyond 2^53).
  */
 export function reindentJson(text: string, indent = '  '): string {
   let out = '';
   let depth = 0;
-  const newline = () => '\n' + indent.repeat(depth);
+  const newline = () => '\n' + indent.repeat(Math.min(depth, MAX_INDENT_DEPTH));
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (c === '"') {

@@ -1,4 +1,9 @@
-import { arrayElementTexts, locateJsonError, reindentJson } from '../../lib/okta/json-text';
+import {
+  arrayElementTexts,
+  compactJson,
+  locateJsonError,
+  reindentJson,
+} from '../../lib/okta/json-text';
 
 describe('locateJsonError agrees with JSON.parse', () => {
   const valid = [
@@ -73,5 +78,14 @@ describe('reindentJson', () => {
     expect(out).toContain('"a, b: {c}"');
     expect(JSON.parse(out)).toEqual(JSON.parse(text));
     expect(out.split('\n').length).toBeGreaterThan(5);
+  });
+
+  it('re-indents an event nested 50,000 deep: indentation stops growing past a depth', () => {
+    const depth = 50_000;
+    const text = `{"uuid":"deep","data":${'{"a":['.repeat(depth)}1${']}'.repeat(depth)}}`;
+    const out = reindentJson(text);
+    expect(compactJson(out)).toBe(text);
+    const widest = out.split('\n').reduce((max, line) => Math.max(max, line.length), 0);
+    expect(widest).toBeLessThan(200);
   });
 });
