@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { decodeCursor, encodeCursor } from './cursor';
 import { RequestError } from '../errors';
+import { quoted } from '../printable';
 import {
   DELIVERY_PREFIX,
   EVENT_PREFIX,
@@ -74,26 +75,36 @@ function badParameter(message: string): RequestError {
   return new RequestError(400, 'invalid_parameter', message);
 }
 
-/** An ISO 8601 date (2026-11-01) or date-time (2026-11-01T08:00:00Z) → canonical ISO time. */
+/**
+ * An ISO 8601 date (2026-11-01, that day in UTC) or date-time with a zone (2026-11-01T08:00:00Z,
+ * 2026-11-01T10:00:00+02:00) → canonical ISO time. A time of day without a zone is refused:
+ * JavaScript would read it in the local zone of whatever machine parses it, so the same command
+ * would mean different instants on a laptop and in Lambda (UTC).
+ */
 export function parseTime(value: string, name: string): string {
   const match =
-    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(
       value,
     );
   // Date.parse rolls 2026-02-30 over to March: check the calendar fields themselves.
-  const [, y, mo, d, h = '0', mi = '0', sec = '0'] = match ?? [];
+  const [, y, mo, d, h, mi = '0', sec = '0', zone] = match ?? [];
   const calendarOk =
     match !== null &&
     new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d))).getUTCDate() === Number(d) &&
     Number(mo) >= 1 &&
     Number(mo) <= 12 &&
-    Number(h) < 24 &&
+    Number(h ?? 0) < 24 &&
     Number(mi) < 60 &&
     Number(sec) < 60;
-  const ms = calendarOk ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value) : NaN;
+  if (calendarOk && h !== undefined && zone === undefined) {
+    throw badParameter(
+      `${name} ${quoted(value)} has a time of day but no time zone: add Z for UTC or an offset such as +02:00`,
+    );
+  }
+  const ms = calendarOk ? Date.parse(h === undefined ? `${value}T00:00:00Z` : value) : NaN;
   if (!Number.isFinite(ms)) {
     throw badParameter(
-      `${name} must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T08:00:00Z, got "${value.slice(0, 100)}"`,
+      `${name} must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T08:00:00Z, got ${quoted(value)}`,
     );
   }
   return new Date(ms).toISOString();

@@ -254,10 +254,24 @@ describe('parameters', () => {
     },
   );
 
+  it.each(['2026-11-01T08:00:00', '2026-11-01T08:00', '2026-11-01 08:00:00.5'])(
+    'refuses the time %j: a time of day without a zone would be read in the local zone',
+    (value) => {
+      expect(() => parseTime(value, 'since')).toThrow(
+        expect.objectContaining({
+          statusCode: 400,
+          code: 'invalid_parameter',
+          message: expect.stringContaining('add Z for UTC or an offset such as +02:00'),
+        }),
+      );
+    },
+  );
+
   it('accepts dates, times with zones, and fractional seconds', () => {
     expect(parseTime('2026-11-01', 'since')).toBe('2026-11-01T00:00:00.000Z');
     expect(parseTime('2026-11-01T08:00:00+02:00', 'since')).toBe('2026-11-01T06:00:00.000Z');
     expect(parseTime('2026-11-01T08:00:00.5Z', 'since')).toBe('2026-11-01T08:00:00.500Z');
+    expect(parseTime('2026-11-01 08:00-0130', 'since')).toBe('2026-11-01T09:30:00.000Z');
   });
 
   it.each(['0', '1001', '-1', '2.5', 'ten'])('refuses the limit %j', (value) => {
