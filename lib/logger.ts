@@ -2,6 +2,7 @@
  * One log line per request. JSON for CloudWatch; a short readable line for `npm start`.
  * Callers pass only the fields below: headers and bodies are never logged, so neither is a secret.
  */
+import { printable } from './printable';
 
 export interface RequestLog {
   level: 'info' | 'warn' | 'error';
@@ -39,7 +40,8 @@ export function formatRequestLog(entry: RequestLog, format: LogFormat): string {
     parts.push(`stored=${entry.stored} duplicates=${entry.duplicates ?? 0}`);
   if (entry.error) parts.push(`${entry.error}: ${entry.reason ?? ''}`.trim());
   parts.push(`${entry.ms}ms`);
-  return parts.join(' ');
+  // Path, event types and reasons carry the caller's text: a newline or ESC must not forge a line.
+  return printable(parts.join(' '));
 }
 
 export function logRequest(entry: RequestLog, format: LogFormat): void {

@@ -9,6 +9,7 @@ import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { RequestError } from '../errors';
 import { EventQueries, parseLimit, parseTime } from '../store/event-queries';
 import { type HttpRequest, jsonResponse, jsonTextResponse } from '../http/http';
+import { quoted } from '../printable';
 
 const LIST_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until', 'limit', 'cursor'];
 const LIST_DELIVERIES_PARAMETERS = ['since', 'until', 'limit', 'cursor'];
@@ -22,8 +23,8 @@ function parameters(request: HttpRequest, allowed: string[]): Record<string, str
         400,
         'unknown_parameter',
         allowed.length === 0
-          ? `This path takes no query parameters, got "${name.slice(0, 50)}".`
-          : `Unknown query parameter "${name.slice(0, 50)}"; this path takes: ${allowed.join(', ')}.`,
+          ? `This path takes no query parameters, got ${quoted(name, 50)}.`
+          : `Unknown query parameter ${quoted(name, 50)}; this path takes: ${allowed.join(', ')}.`,
       );
     }
     if (value === '')
@@ -93,11 +94,7 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
         const uuid = decodePathSegment(single[1]!);
         const json = await store.getEventJson(uuid);
         if (json === undefined) {
-          throw new RequestError(
-            404,
-            'not_found',
-            `No event with uuid ${JSON.stringify(uuid.slice(0, 100))} is stored.`,
-          );
+          throw new RequestError(404, 'not_found', `No event with uuid ${quoted(uuid)} is stored.`);
         }
         return jsonTextResponse(200, json);
       }

@@ -114,7 +114,9 @@ export function parseLimit(value: string | undefined): number {
   if (value === undefined) return DEFAULT_LIMIT;
   const limit = Number(value);
   if (!/^\d+$/.test(value) || limit < 1 || limit > MAX_LIMIT) {
-    throw badParameter(`limit must be a whole number from 1 to ${MAX_LIMIT}, got "${value}"`);
+    throw badParameter(
+      `limit must be a whole number from 1 to ${MAX_LIMIT}, got ${quoted(value, 40)}`,
+    );
   }
   return limit;
 }

@@ -170,3 +170,38 @@ it('sets expiresAt from RETENTION_DAYS, counted from receipt; 0 keeps events for
   expect(kept).toBeDefined();
   expect(kept!.expiresAt).toBeUndefined();
 });
+
+describe('parameters are echoed short and escaped, in bodies and in the log', () => {
+  it('echoes at most an excerpt of a 6,000-digit limit', async () => {
+    const response = await get('/events', { limit: '9'.repeat(6000) });
+    expect(response.statusCode).toBe(400);
+    const body = JSON.parse(response.body!);
+    expect(body.error).toBe('invalid_parameter');
+    expect(body.message).toMatch(/^limit must be a whole number from 1 to 1000, got "9{20,}…"$/);
+    expect(response.body!.length).toBeLessThan(300);
+  });
+
+  it('keeps a request to one pretty log line: a newline or ESC in a parameter or the path forges none', async () => {
+    const pretty = createReadApiHandler({
+      config: loadConfig({ EVENTS_TABLE: tableName, LOG_FORMAT: 'pretty' }),
+      queries: new EventQueries(db.client, tableName),
+    });
+    const lines: string[] = [];
+    jest.spyOn(console, 'error').mockImplementation((line: string) => lines.push(line));
+    const forged = '1\n21:40:00 POST /okta-webhooks-endpoint 204 stored=1 duplicates=0 3ms';
+    for (const query of [{ limit: forged }, { since: '2026\u001b[2J\u009b2K' }]) {
+      const request = v2Event({ method: 'GET', path: '/events' });
+      request.queryStringParameters = query;
+      expect((await pretty(request)).statusCode).toBe(400);
+    }
+    expect(
+      (await pretty(v2Event({ method: 'GET', path: '/nope\n\u001b[31mred' }))).statusCode,
+    ).toBe(404);
+    expect(lines).toHaveLength(3);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(lines[0]).toContain('got "1\\n21:40:00 POST');
+    expect(lines[1]).toContain('got "2026\\u001b[2J\\u009b2K"');
+    expect(lines[2]).toContain('/nope\\n\\u001b[31mred');
+  });
+});
