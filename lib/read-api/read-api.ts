@@ -65,7 +65,7 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
       const store = (queries ??= new EventQueries(
         createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS }),
         config.tableName,
-      ));
+      )).withCursorSecrets(config.eventsApiTokens);
       const path = request.path.replace(/\/+$/, '');
 
       if (path === '/events') {

@@ -15,7 +15,7 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { decodeCursor, encodeCursor } from './cursor';
+import { CursorSigner, invalidCursor } from './cursor';
 import { RequestError } from '../errors';
 import { quoted } from '../printable';
 import {
@@ -150,14 +150,27 @@ interface PlannedQuery {
     ExpressionAttributeValues: Record<string, AttributeValue>;
   };
   keyNames: string[];
+  /** The partition the query reads: a cursor's start key must lie in it. */
+  hash: { attribute: string; value: string };
   scope: string;
 }
 
 export class EventQueries {
+  private readonly cursors: CursorSigner;
+
+  /** `cursorSecrets`: the stage's read API tokens, from which cursors' signing key is derived. */
   constructor(
     readonly client: DynamoDBClient,
     readonly tableName: string,
-  ) {}
+    options: { cursorSecrets?: readonly string[] } = {},
+  ) {
+    this.cursors = new CursorSigner(tableName, options.cursorSecrets);
+  }
+
+  /** The same queries, with cursors signed under these tokens (they rotate; the client stays). */
+  withCursorSecrets(cursorSecrets: readonly string[]): EventQueries {
+    return new EventQueries(this.client, this.tableName, { cursorSecrets });
+  }
 
   /** The stored JSON text of one event, exactly as Okta sent it. */
   async getEventJson(uuid: string): Promise<string | undefined> {
@@ -250,28 +263,48 @@ export class EventQueries {
       },
       // ExclusiveStartKey: the table's key, plus the index's own key when querying an index.
       keyNames: index ? ['pk', 'sk', hashAttribute, rangeAttribute] : ['pk', 'sk'],
+      hash: { attribute: hashAttribute, value: hashValue },
       scope,
     };
   }
 
   private async query(plan: PlannedQuery, page: { limit?: number; cursor?: string }) {
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
-      new QueryCommand({
-        ...plan.input,
-        ScanIndexForward: false,
-        Limit: page.limit ?? DEFAULT_LIMIT,
-        ExclusiveStartKey: page.cursor
-          ? decodeCursor(page.cursor, plan.scope, this.tableName)
-          : undefined,
-      }),
-    );
-    return { keys: Items, lastEvaluatedKey: LastEvaluatedKey };
+    const startKey = page.cursor === undefined ? undefined : this.startKey(plan, page.cursor);
+    try {
+      const { Items = [], LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          ...plan.input,
+          ScanIndexForward: false,
+          Limit: page.limit ?? DEFAULT_LIMIT,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      return { keys: Items, lastEvaluatedKey: LastEvaluatedKey };
+    } catch (error) {
+      // A signed start key DynamoDB still refuses (e.g. outside the query's bounds) is the
+      // cursor's fault, not a failure of the service.
+      if (startKey && (error as Error).name === 'ValidationException') throw invalidCursor();
+      throw error;
+    }
+  }
+
+  /** The cursor's start key, when it is signed, made for this query, and shaped like its keys. */
+  private startKey(plan: PlannedQuery, cursor: string): Item {
+    const key = this.cursors.decode(cursor, plan.scope);
+    const names = Object.keys(key).sort().join();
+    if (
+      names !== [...plan.keyNames].sort().join() ||
+      key[plan.hash.attribute]?.S !== plan.hash.value
+    ) {
+      throw invalidCursor();
+    }
+    return key;
   }
 
   private cursor(plan: PlannedQuery, item: Item): string {
     const key: Item = {};
     for (const name of plan.keyNames) key[name] = item[name]!;
-    return encodeCursor(key, plan.scope, this.tableName);
+    return this.cursors.encode(key, plan.scope);
   }
 
   /** Items by key, as a map from pk; retries keys DynamoDB leaves unprocessed. */

@@ -2,7 +2,9 @@
  * Finding stored events against a real DynamoDB Local: every access pattern, time-range edges,
  * pagination without gap or repeat, cursors that must not be forged, and the Query-not-Scan rule.
  */
+import { createHmac } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CursorSigner } from '../../lib/store/cursor';
 import { createDynamoDbClient } from '../../lib/store/dynamodb';
 import { RequestError } from '../../lib/errors';
 import { type DeliveryMeta, expiryFor } from '../../lib/store/event-items';
@@ -203,17 +205,17 @@ it('lists deliveries newest first, in a time range', async () => {
   expect(ranged.items.map((d) => d.deliveryId)).toEqual(['delivery-b']);
 });
 
-describe('cursors', () => {
-  async function refusal(promise: Promise<unknown>): Promise<RequestError> {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof RequestError) return error;
-      throw error;
-    }
-    throw new Error('expected a refusal');
+async function refusal(promise: Promise<unknown>): Promise<RequestError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RequestError) return error;
+    throw error;
   }
+  throw new Error('expected a refusal');
+}
 
+describe('cursors', () => {
   it('refuses a tampered cursor with 400', async () => {
     const { nextCursor } = await queries.listEvents({ limit: 2 });
     const [payload, sig] = nextCursor!.split('.');
@@ -241,6 +243,88 @@ describe('cursors', () => {
       }),
     );
     expect(ranged.code).toBe('invalid_cursor');
+  });
+});
+
+describe('cursors signed per stage', () => {
+  const scopeOf = (cursor: string) =>
+    JSON.parse(Buffer.from(cursor.split('.')[0]!, 'base64url').toString()).q as string;
+
+  it('refuses a cursor signed with the public table-name key, or under another stage token', async () => {
+    const reader = new EventQueries(client, tableName, { cursorSecrets: ['stage-token'] });
+    const { nextCursor } = await reader.listEvents({ limit: 2 });
+    const [payload] = nextCursor!.split('.');
+    const publicSignature = createHmac('sha256', `okta-events-cursor:${tableName}`)
+      .update(payload!)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
+    const otherStage = new EventQueries(client, tableName, { cursorSecrets: ['other-token'] });
+    const fromOtherStage = (await otherStage.listEvents({ limit: 2 })).nextCursor!;
+    for (const cursor of [`${payload}.${publicSignature}`, fromOtherStage]) {
+      const error = await refusal(reader.listEvents({ limit: 2, cursor }));
+      expect(error).toMatchObject({ statusCode: 400, code: 'invalid_cursor' });
+    }
+    expect(uuids(await reader.listEvents({ limit: 2, cursor: nextCursor! }))).toEqual([
+      uuidOf(20),
+      uuidOf(19),
+    ]);
+  });
+
+  it('keeps cursors through a token rotation, and refuses them once their token is gone', async () => {
+    const before = new EventQueries(client, tableName, { cursorSecrets: ['old'] });
+    const { nextCursor } = await before.listEvents({ limit: 2 });
+    const during = new EventQueries(client, tableName, { cursorSecrets: ['new', 'old'] });
+    expect((await during.listEvents({ limit: 2, cursor: nextCursor! })).items).toHaveLength(2);
+    const after = new EventQueries(client, tableName, { cursorSecrets: ['new'] });
+    const error = await refusal(after.listEvents({ limit: 2, cursor: nextCursor! }));
+    expect(error.code).toBe('invalid_cursor');
+  });
+
+  it('refuses a well-signed cursor whose start key does not fit the query, with 400', async () => {
+    const reader = new EventQueries(client, tableName, { cursorSecrets: ['stage-token'] });
+    const signer = new CursorSigner(tableName, ['stage-token']);
+    const S = (value: string) => ({ S: value });
+    for (const [listing, query] of [
+      ['all', {}],
+      ['type', { type: 'user.session.start' }],
+      ['user', { user: admin.alternateId }],
+    ] as const) {
+      const { nextCursor } = await reader.listEvents({ ...query, limit: 2 });
+      const scope = scopeOf(nextCursor!);
+      const bad: Array<Record<string, { S: string }>> = [
+        {},
+        { pk: S('EVENT#x') },
+        { pk: S('EVENT#x'), sk: S('EVENT'), itemType: S('delivery'), timeKey: S('x') },
+        { pk: S('EVENT#x'), sk: S('EVENT'), eventType: S('other'), timeKey: S('x') },
+        { pk: S('USER#someone-else'), sk: S('2026-11-01T10:00:00.000Z#x') },
+        { pk: S('EVENT#x'), sk: S('EVENT'), itemType: S('event'), timeKey: S('x'), more: S('y') },
+      ];
+      for (const key of bad) {
+        const error = await refusal(
+          reader.listEvents({ ...query, limit: 2, cursor: signer.encode(key, scope) }),
+        );
+        expect({ listing, key, error }).toMatchObject({
+          listing,
+          key,
+          error: { statusCode: 400, code: 'invalid_cursor' },
+        });
+      }
+    }
+    // Shaped right, but outside the listing's time bounds: DynamoDB itself refuses it.
+    const bounded = { type: 'user.session.start', since: '2026-11-01T10:04:00.000Z', limit: 2 };
+    const scope = scopeOf((await reader.listEvents(bounded)).nextCursor!);
+    const outside = signer.encode(
+      {
+        pk: S(`EVENT#${uuidOf(0)}`),
+        sk: S('EVENT'),
+        eventType: S('user.session.start'),
+        timeKey: S(`2026-11-01T10:00:00.000Z#${uuidOf(0)}`),
+      },
+      scope,
+    );
+    const error = await refusal(reader.listEvents({ ...bounded, cursor: outside }));
+    expect(error).toMatchObject({ statusCode: 400, code: 'invalid_cursor' });
   });
 });
 

@@ -2,6 +2,7 @@
  * The read API handler in-process against DynamoDB Local: bearer auth, every bad parameter,
  * exact event JSON in responses, and the retention attribute written by the receiver.
  */
+import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig } from '../../lib/config';
 import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
@@ -135,6 +136,31 @@ it.each([
   const body = JSON.parse(response.body!);
   expect(body.error).toBe(code);
   expect(body.message).toEqual(expect.any(String));
+});
+
+it('refuses a cursor forged with the table name as key with 400, not 500', async () => {
+  const { nextCursor } = JSON.parse((await get('/events', { limit: '1' })).body!);
+  const scope = JSON.parse(Buffer.from(nextCursor.split('.')[0], 'base64url').toString()).q;
+  const forge = (k: Record<string, string>) => {
+    const payload = Buffer.from(JSON.stringify({ q: scope, k })).toString('base64url');
+    const signature = createHmac('sha256', `okta-events-cursor:${tableName}`)
+      .update(payload)
+      .digest()
+      .subarray(0, 16);
+    return `${payload}.${signature.toString('base64url')}`;
+  };
+  const lines: string[] = [];
+  jest.spyOn(console, 'error').mockImplementation((line: string) => lines.push(line));
+  const keys: Array<Record<string, string>> = [
+    {},
+    { pk: 'EVENT#e-2', sk: 'EVENT', itemType: 'event', timeKey: 'zzz' },
+  ];
+  for (const k of keys) {
+    const response = await get('/events', { cursor: forge(k) });
+    expect({ k, status: response.statusCode }).toEqual({ k, status: 400 });
+    expect(JSON.parse(response.body!).error).toBe('invalid_cursor');
+  }
+  expect(lines.join('\n')).not.toContain('"status":500');
 });
 
 it('refuses a uuid that is not valid percent-encoding with 400', async () => {
