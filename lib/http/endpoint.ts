@@ -10,6 +10,7 @@ import {
   type HttpRequest,
   type HttpResponse,
   errorResponse,
+  fitResponsePayload,
   parseRequest,
 } from './http';
 import { type RequestLog, logRequest } from '../logger';
@@ -61,7 +62,10 @@ export function createEndpoint(
       const config = await (deps.secrets ?? secretResolver()).resolve(baseConfig, secrets);
       const caller = authenticateCaller(request, config);
       log.caller = caller;
-      response = await handle({ request, config, caller, log, started });
+      response = fitResponsePayload(
+        await handle({ request, config, caller, log, started }),
+        request.headers['accept-encoding'],
+      );
     } catch (error) {
       response = errorResponse(error);
       log.level = response.statusCode >= 500 ? 'error' : 'warn';

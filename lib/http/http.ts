@@ -7,6 +7,7 @@ import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
+import { gzipSync } from 'node:zlib';
 import {
   ConfigError,
   RequestError,
@@ -112,6 +113,52 @@ export function jsonTextResponse(statusCode: number, body: string): HttpResponse
 
 export function noContent(): HttpResponse {
   return { statusCode: 204, body: '' };
+}
+
+/** Lambda fails a synchronous invocation whose response payload (the result as JSON) is larger. */
+export const MAX_RESPONSE_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+function responsePayloadBytes(response: HttpResponse): number {
+  return Buffer.byteLength(JSON.stringify(response));
+}
+
+/** True when an Accept-Encoding header allows gzip (`gzip` or `*`, not at q=0). */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return (acceptEncoding ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/**
+ * The response as it is when Lambda can return it; else gzipped (base64, Content-Encoding: gzip)
+ * for a caller that accepts gzip. A stored event is at most 400 KB gzipped (DynamoDB's item
+ * limit), so every one of them fits gzipped; a caller that refuses gzip gets a 406 saying how
+ * to ask, instead of the 5xx that Lambda's own refusal would become.
+ */
+export function fitResponsePayload(
+  response: HttpResponse,
+  acceptEncoding: string | undefined,
+): HttpResponse {
+  const bytes = responsePayloadBytes(response);
+  if (bytes <= MAX_RESPONSE_PAYLOAD_BYTES) return response;
+  if (!response.isBase64Encoded && acceptsGzip(acceptEncoding)) {
+    const gzipped: HttpResponse = {
+      ...response,
+      headers: { ...response.headers, 'content-encoding': 'gzip', vary: 'accept-encoding' },
+      body: gzipSync(response.body ?? '').toString('base64'),
+      isBase64Encoded: true,
+    };
+    if (responsePayloadBytes(gzipped) <= MAX_RESPONSE_PAYLOAD_BYTES) return gzipped;
+  }
+  throw new RequestError(
+    406,
+    'response_too_large',
+    `This answer is ${(bytes / 1024 / 1024).toFixed(1)} MB as Lambda sends it, over its 6 MB limit: ` +
+      'ask again with "Accept-Encoding: gzip" (curl --compressed; npm run events does).',
+  );
 }
 
 /**

@@ -32,8 +32,12 @@ import {
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
-/** Lambda responses are capped at 6 MB: a page stops growing past this, its cursor resumes. */
-const MAX_PAGE_BYTES = 5 * 1024 * 1024;
+/**
+ * Lambda caps a response at 6 MB of payload: a page stops growing once its items take this many
+ * bytes as sent (see payloadBytes), and its cursor resumes after the last one. The rest is room
+ * for the envelope; a single item over it is a page of its own (the read API gzips it).
+ */
+export const MAX_PAGE_BYTES = 5 * 1024 * 1024;
 const BATCH_GET_SIZE = 100;
 
 export interface TimeRange {
@@ -69,6 +73,15 @@ export interface DeliveryRecord {
   eventTypes: string[];
   eventUuids: string[];
   omittedUuidCount: number;
+}
+
+/**
+ * Bytes a JSON text takes in Lambda's response payload, which carries the body as a JSON string:
+ * each quote and backslash is escaped once more, a control character's \u escape gets one more
+ * backslash, and the rest counts in UTF-8 bytes. String length undercounts all three.
+ */
+export function payloadBytes(json: string): number {
+  return Buffer.byteLength(JSON.stringify(json)) - 2;
 }
 
 function badParameter(message: string): RequestError {
@@ -188,23 +201,16 @@ export class EventQueries {
     const uuids = keys.map((key) => key.uuid?.S ?? key.pk!.S!.slice(EVENT_PREFIX.length));
     const events = await this.batchGet(uuids.map(eventKey));
 
-    const items: string[] = [];
-    let bytes = 0;
-    for (const [i, uuid] of uuids.entries()) {
+    const found = uuids.map((uuid) => {
       const event = events.get(EVENT_PREFIX + uuid);
       // A link can outlive a failed first write of its event, and a type+user listing filters here.
-      if (!event) continue;
-      if (query.type && event.eventType?.S !== query.type) continue;
+      if (!event) return undefined;
+      if (query.type && event.eventType?.S !== query.type) return undefined;
       if (query.user && !event.userKeys?.L?.some((k) => k.S === query.user!.toLowerCase()))
-        continue;
-      const json = eventJson(event);
-      if (items.length > 0 && bytes + json.length > MAX_PAGE_BYTES) {
-        return { items, nextCursor: this.cursor(plan, keys[i - 1]!) };
-      }
-      bytes += json.length;
-      items.push(json);
-    }
-    return { items, nextCursor: lastEvaluatedKey ? this.cursor(plan, lastEvaluatedKey) : null };
+        return undefined;
+      return eventJson(event);
+    });
+    return this.fillPage(plan, keys, lastEvaluatedKey, found, (json) => json);
   }
 
   /** Accepted deliveries newest first by first receipt. */
@@ -217,10 +223,35 @@ export class EventQueries {
     const { keys, lastEvaluatedKey } = await this.query(plan, query);
     const ids = keys.map((key) => key.pk!.S!.slice(DELIVERY_PREFIX.length));
     const records = await this.batchGet(ids.map(deliveryKey));
-    const items = ids
+    const found = ids
       .map((id) => records.get(DELIVERY_PREFIX + id))
-      .filter((item): item is Item => item !== undefined)
-      .map(toDeliveryRecord);
+      .map((item) => item && toDeliveryRecord(item));
+    // Bounded on the record as serialised, whatever fields it carries.
+    return this.fillPage(plan, keys, lastEvaluatedKey, found, (record) => JSON.stringify(record));
+  }
+
+  /**
+   * The page: found items (undefined where a key found none) in key order, until they reach
+   * MAX_PAGE_BYTES as sent; the cursor resumes after the last key taken.
+   */
+  private fillPage<T>(
+    plan: PlannedQuery,
+    keys: Item[],
+    lastEvaluatedKey: Item | undefined,
+    found: Array<T | undefined>,
+    jsonOf: (item: T) => string,
+  ): Page<T> {
+    const items: T[] = [];
+    let bytes = 0;
+    for (const [i, item] of found.entries()) {
+      if (item === undefined) continue;
+      const size = payloadBytes(jsonOf(item)) + 1; // and its comma
+      if (items.length > 0 && bytes + size > MAX_PAGE_BYTES) {
+        return { items, nextCursor: this.cursor(plan, keys[i - 1]!) };
+      }
+      bytes += size;
+      items.push(item);
+    }
     return { items, nextCursor: lastEvaluatedKey ? this.cursor(plan, lastEvaluatedKey) : null };
   }
 

@@ -31,6 +31,12 @@ const bigEvent = logEvent({
 });
 const bigUuid = bigEvent.uuid as string;
 const bigJson = JSON.stringify(bigEvent, null, 1);
+/** 5.6 MB of JSON, 9 MB in a Lambda response as text: the read API sends it gzipped. */
+const hugeEvent = logEvent({
+  published: '2026-01-01T00:00:00.000Z',
+  debugContext: { debugData: { empty: Array(1_900_000).fill('') } },
+});
+const ALL_EVENTS = SMALL_EVENTS + 2;
 
 async function store(events: Array<Record<string, unknown> | string>, receivedAt: string) {
   const texts = events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)));
@@ -51,6 +57,7 @@ beforeAll(async () => {
   local = { DYNAMODB_ENDPOINT: stack.db.local.endpoint };
   remote = { EVENTS_API_URL: stack.offline.url, EVENTS_API_TOKEN: READ_TOKEN };
   await store([bigJson], '2026-11-02T00:00:00.000Z');
+  await store([hugeEvent], '2026-11-02T00:00:01.000Z');
   for (let i = 0; i < SMALL_EVENTS; i += 100) {
     const events = Array.from({ length: 100 }, (_, j) =>
       logEvent({ published: new Date(Date.UTC(2026, 9, 1) + (i + j) * 60_000).toISOString() }),
@@ -77,6 +84,26 @@ describe('npm run events through a pipe', () => {
     }
   });
 
+  it('get of an event too large for a Lambda response as text comes gzipped, complete', async () => {
+    const json = await runScript(
+      'scripts/events.ts',
+      ['get', hugeEvent.uuid as string, '--json'],
+      remote,
+      'wc -c',
+    );
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    expect(Number(json.stdout)).toBe(Buffer.byteLength(JSON.stringify(hugeEvent)) + 1);
+    const url = `${stack.offline.url}/events/${hugeEvent.uuid as string}`;
+    const authorization = `Bearer ${READ_TOKEN}`;
+    const plain = await fetch(url, { headers: { authorization, 'accept-encoding': 'identity' } });
+    expect(plain.status).toBe(406);
+    expect(await plain.json()).toMatchObject({ error: 'response_too_large' });
+    const gzipped = await fetch(url, { headers: { authorization, 'accept-encoding': 'gzip' } });
+    expect(gzipped.headers.get('content-encoding')).toBe('gzip');
+    expect(await gzipped.json()).toEqual(hugeEvent);
+  });
+
   it('list --all --json | wc -l counts every event, from the table and the read API', async () => {
     for (const env of [local, remote]) {
       const listed = await runScript(
@@ -86,7 +113,7 @@ describe('npm run events through a pipe', () => {
         'wc -l',
       );
       expect(listed.code).toBe(0);
-      expect(Number(listed.stdout)).toBe(SMALL_EVENTS + 1);
+      expect(Number(listed.stdout)).toBe(ALL_EVENTS);
     }
   });
 
@@ -123,7 +150,7 @@ describe('npm run events through a pipe', () => {
       'wc -l',
     );
     expect(listed.code).toBe(0);
-    expect(Number(listed.stdout)).toBe(SMALL_EVENTS / 100 + 1);
+    expect(Number(listed.stdout)).toBe(SMALL_EVENTS / 100 + 2);
   });
 });
 
@@ -154,11 +181,10 @@ describe('npm run okta through a pipe', () => {
       local,
     );
     expect(replayed.code).toBe(0);
-    expect(replayed.stdout.match(/^POST http:\/\/localhost:9\/hook$/gm)).toHaveLength(
-      SMALL_EVENTS / 100 + 1,
-    );
+    const deliveries = Math.ceil(ALL_EVENTS / 100);
+    expect(replayed.stdout.match(/^POST http:\/\/localhost:9\/hook$/gm)).toHaveLength(deliveries);
     expect(replayed.stdout.trimEnd().split('\n').at(-1)).toBe(
-      `replayed ${SMALL_EVENTS + 1} events in ${SMALL_EVENTS / 100 + 1} deliveries (dry run): accepted 0, lost 0`,
+      `replayed ${ALL_EVENTS} events in ${deliveries} deliveries (dry run): accepted 0, lost 0`,
     );
   });
 
