@@ -25,7 +25,8 @@ export const USAGE = `Usage:
 
   --type T     events of one eventType, e.g. user.session.start
   --user U     events whose actor or a User target is U (Okta id or login, any case)
-  --since S    from this time, inclusive (ISO 8601: 2026-11-01 or 2026-11-01T08:00:00Z)
+  --since S    from this time, inclusive (ISO 8601: 2026-11-01, a day in UTC, or
+               2026-11-01T08:00:00Z; a time of day needs Z or an offset such as +02:00)
   --until S    up to this time, exclusive
   --limit N    print at most N, newest first (default 50); --all prints every match
   --json       one JSON object per line (events exactly as Okta sent them)
