@@ -4,22 +4,38 @@
  * control sequences that would forge rows.
  */
 import { runEventsCli } from '../../lib/cli/events-cli';
-import { parseDelivery } from '../../lib/okta/okta-contract';
-import { EventStore } from '../../lib/store/event-store';
+import { loadConfig } from '../../lib/config';
+import { DeliveryStore } from '../../lib/store/delivery-store';
+import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
+import { v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { delivery, logEvent } from '../helpers/okta';
+import { startTestStreams } from '../helpers/streams';
 
 let db: TestDynamoDb;
 let env: NodeJS.ProcessEnv;
 
+/** Received as Okta posts them, and stored from the table's stream. */
 async function store(events: Array<Record<string, unknown>>) {
-  const parsed = parseDelivery(Buffer.from(JSON.stringify(delivery(events))));
-  await new EventStore(db.client, env.EVENTS_TABLE!).storeDelivery(parsed, {
-    deliveryId: parsed.eventId!,
-    receivedAt: new Date().toISOString(),
-    hookdeckEventId: undefined,
-    expiresAt: undefined,
-  });
+  const table = env.EVENTS_TABLE!;
+  const config = loadConfig({ EVENTS_TABLE: table, REQUEST_BUDGET_MS: '60000' });
+  const streams = await startTestStreams(db, table, { config });
+  try {
+    const receive = createDeliveryHandler({
+      config,
+      deliveries: new DeliveryStore(db.client, table),
+    });
+    const response = await receive(
+      v2Event({
+        body: JSON.stringify(delivery(events)),
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
+    expect(response.statusCode).toBe(204);
+    await streams.idle();
+  } finally {
+    await streams.stop();
+  }
 }
 
 async function events(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -37,10 +53,12 @@ async function events(args: string[]): Promise<{ code: number; out: string[]; er
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 beforeAll(async () => {
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
   db = await startTestDynamoDb();
   env = { DYNAMODB_ENDPOINT: db.local.endpoint, EVENTS_TABLE: await db.newTable() };
 });
 afterAll(async () => {
+  jest.restoreAllMocks();
   await db?.stop();
 });
 

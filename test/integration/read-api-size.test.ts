@@ -4,18 +4,20 @@
  * costs two bytes and each non-ASCII character its UTF-8 bytes. Past the limit Lambda fails the
  * invocation and the caller gets a 5xx with nothing to act on.
  */
+import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig } from '../../lib/config';
-import { parseDelivery } from '../../lib/okta/okta-contract';
 import { createReadApiHandler } from '../../lib/read-api/read-api';
-import { deliveryUpdate, eventJson } from '../../lib/store/event-items';
+import { DeliveryStore } from '../../lib/store/delivery-store';
+import { eventJson } from '../../lib/store/event-items';
 import { EventQueries } from '../../lib/store/event-queries';
 import { EventStore } from '../../lib/store/event-store';
+import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
 import { v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { delivery, logEvent } from '../helpers/okta';
+import { startTestStreams } from '../helpers/streams';
 
 const TOKEN = 'size-token';
 /** Lambda's synchronous response payload limit. */
@@ -53,11 +55,28 @@ async function tableWithHandler() {
   return { tableName, get };
 }
 
-async function storeEvent(tableName: string, event: Record<string, unknown>) {
-  const parsed = parseDelivery(Buffer.from(JSON.stringify(delivery([event]))));
-  const receivedAt = new Date().toISOString();
-  const meta = { deliveryId: parsed.eventId!, receivedAt, hookdeckEventId: undefined };
-  await new EventStore(db.client, tableName).storeDelivery(parsed, { ...meta, expiresAt: 0 });
+/** Each event received in a delivery of its own, as Okta posts it, and stored from the stream. */
+async function storeEvents(tableName: string, events: Array<Record<string, unknown>>) {
+  const config = loadConfig({ EVENTS_TABLE: tableName, REQUEST_BUDGET_MS: '60000' });
+  const streams = await startTestStreams(db, tableName, { config });
+  try {
+    const receive = createDeliveryHandler({
+      config,
+      deliveries: new DeliveryStore(db.client, tableName),
+    });
+    for (const event of events) {
+      const response = await receive(
+        v2Event({
+          body: JSON.stringify(delivery([event])),
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+      expect(response.statusCode).toBe(204);
+    }
+    await streams.idle();
+  } finally {
+    await streams.stop();
+  }
 }
 
 /** An event of about `chars` characters of JSON made mostly of quotes, so it grows by 2/3 as sent. */
@@ -70,12 +89,11 @@ function quoteHeavyEvent(chars: number, published: string): Record<string, unkno
 
 it('bounds a page of events by its bytes as sent, not by its length as a string', async () => {
   const { tableName, get } = await tableWithHandler();
-  const uuids: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    const event = quoteHeavyEvent(1_200_000, `2026-11-01T10:0${i}:00.000Z`);
-    await storeEvent(tableName, event);
-    uuids.unshift(event.uuid as string);
-  }
+  const events = Array.from({ length: 5 }, (_, i) =>
+    quoteHeavyEvent(1_200_000, `2026-11-01T10:0${i}:00.000Z`),
+  );
+  await storeEvents(tableName, events);
+  const uuids = events.map((e) => e.uuid as string).reverse();
   const seen: string[] = [];
   let cursor: string | undefined;
   do {
@@ -92,32 +110,32 @@ it('bounds a page of events by its bytes as sent, not by its length as a string'
 
 it('bounds a page of deliveries by its bytes as sent, whatever fields the records carry', async () => {
   const { tableName, get } = await tableWithHandler();
-  // Uuids of control characters: 1 byte each as stored, 7 as sent (\u0001 in the body, whose
-  // backslash is escaped again in Lambda's payload). 25 records of 150 such uuids are under 1 MB
-  // stored (one DynamoDB page) and over 6 MB as sent.
-  for (let d = 0; d < 25; d++) {
-    const events = Array.from({ length: 150 }, (_, i) =>
-      logEvent({ uuid: `${d}.${i}.`.padEnd(256, '\u0001') }),
-    );
-    const parsed = parseDelivery(Buffer.from(JSON.stringify(delivery(events))));
-    const meta = {
-      deliveryId: parsed.eventId!,
+  // Records listing 300 event types of control characters: 1 byte each as stored, 7 as sent
+  // (\u0001 in the body, whose backslash is escaped again in Lambda's payload). 14 such records
+  // are about 1 MB stored (one DynamoDB Local page) and over 6 MB as sent.
+  const deliveries = new DeliveryStore(db.client, tableName);
+  for (let d = 0; d < 14; d++) {
+    await deliveries.record({
+      deliveryId: randomUUID(),
+      eventId: undefined,
       receivedAt: new Date(Date.UTC(2026, 10, 1, 0, d)).toISOString(),
-      hookdeckEventId: undefined,
+      body: Buffer.from('{}'),
+      headers: {},
+      eventCount: 300,
+      eventTypes: Array.from({ length: 300 }, (_, i) => `${d}.${i}.`.padEnd(250, '\u0001')),
+      source: undefined,
+      eventTime: undefined,
+      caller: 'okta',
+      sourceIp: undefined,
+      requestId: `size-${d}`,
       expiresAt: undefined,
-    };
-    await db.client.send(
-      new UpdateItemCommand({
-        TableName: tableName,
-        ...deliveryUpdate(parsed, meta, { storedCount: 150, duplicateCount: 0 }),
-      }),
-    );
+    });
   }
   const seen: string[] = [];
   let cursor: string | undefined;
   let pages = 0;
   do {
-    const response = await get('/deliveries', cursor ? { limit: '25', cursor } : { limit: '25' });
+    const response = await get('/deliveries', cursor ? { limit: '14', cursor } : { limit: '14' });
     expect(response.statusCode).toBe(200);
     expect(payloadBytes(response)).toBeLessThanOrEqual(LAMBDA_LIMIT);
     const body = JSON.parse(response.body!);
@@ -128,7 +146,7 @@ it('bounds a page of deliveries by its bytes as sent, whatever fields the record
     cursor = body.nextCursor ?? undefined;
     pages++;
   } while (cursor);
-  expect(new Set(seen).size).toBe(25);
+  expect(new Set(seen).size).toBe(14);
   expect(pages).toBeGreaterThan(1);
 });
 
@@ -142,7 +160,7 @@ describe('an event too large for one response as JSON text', () => {
     get = table.get;
     const event = quoteHeavyEvent(5_600_000, '2026-11-01T10:00:00.000Z');
     uuid = event.uuid as string;
-    await storeEvent(table.tableName, event);
+    await storeEvents(table.tableName, [event]);
     stored = eventJson((await new EventStore(db.client, table.tableName).getEvent(uuid))!);
     expect(payloadBytes(stored)).toBeGreaterThan(LAMBDA_LIMIT);
   });

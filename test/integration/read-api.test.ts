@@ -7,11 +7,39 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig } from '../../lib/config';
 import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
 import { EventQueries } from '../../lib/store/event-queries';
+import { DeliveryStore } from '../../lib/store/delivery-store';
 import { EventStore } from '../../lib/store/event-store';
 import { createReadApiHandler } from '../../lib/read-api/read-api';
 import { v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { delivery, logEvent } from '../helpers/okta';
+import { startTestStreams } from '../helpers/streams';
+
+/** Posts to the receiver in-process and waits for the stream to store the events. */
+async function receiveAndStore(
+  table: string,
+  env: Record<string, string>,
+  body: string,
+  now?: () => Date,
+) {
+  // A generous budget: what is tested here is reading, not a busy machine's first request.
+  const config = loadConfig({ EVENTS_TABLE: table, REQUEST_BUDGET_MS: '60000', ...env });
+  const streams = await startTestStreams(db, table, { config });
+  try {
+    const receive = createDeliveryHandler({
+      config,
+      deliveries: new DeliveryStore(db.client, table),
+      now,
+    });
+    const response = await receive(
+      v2Event({ body, headers: { 'content-type': 'application/json' } }),
+    );
+    expect(response.statusCode).toBe(204);
+    await streams.idle();
+  } finally {
+    await streams.stop();
+  }
+}
 
 const TOKEN = 'read-token-1';
 let db: TestDynamoDb;
@@ -24,11 +52,6 @@ beforeAll(async () => {
   db = await startTestDynamoDb();
   tableName = await db.newTable();
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  const receive = createDeliveryHandler({
-    config: loadConfig({ EVENTS_TABLE: tableName }),
-    store: new EventStore(db.client, tableName),
-    now: () => new Date('2026-11-02T00:00:00.000Z'),
-  });
   const body = `{"eventType":"com.okta.event_hook","eventId":"d-1","data":{"events":[${bigNumberEvent},${JSON.stringify(
     logEvent({
       uuid: 'e-2',
@@ -36,7 +59,7 @@ beforeAll(async () => {
       eventType: 'user.lifecycle.create',
     }),
   )}]}}`;
-  await receive(v2Event({ body, headers: { 'content-type': 'application/json' } }));
+  await receiveAndStore(tableName, {}, body, () => new Date('2026-11-02T00:00:00.000Z'));
   handler = createReadApiHandler({
     config: loadConfig({
       STAGE: 'staging',
@@ -85,7 +108,25 @@ it('filters by type and gets one event', async () => {
 it('lists deliveries', async () => {
   const body = JSON.parse((await get('/deliveries', { limit: '10' })).body!);
   expect(body.deliveries).toHaveLength(1);
-  expect(body.deliveries[0]).toMatchObject({ deliveryId: 'd-1', eventCount: 2, storedCount: 2 });
+  expect(body.deliveries[0]).toMatchObject({
+    deliveryId: 'd-1',
+    status: 'stored',
+    attempts: 1,
+    eventCount: 2,
+    storedCount: 2,
+    headers: { 'content-type': 'application/json' },
+  });
+});
+
+it('gets one delivery with its request body as received', async () => {
+  const one = await get('/deliveries/d-1');
+  expect(one.statusCode).toBe(200);
+  const delivery = JSON.parse(one.body!);
+  expect(delivery).toMatchObject({ deliveryId: 'd-1', status: 'stored', eventCount: 2 });
+  expect(delivery.body).toContain(bigNumberEvent); // the text as sent, big number and all
+  const missing = await get('/deliveries/nope');
+  expect(missing.statusCode).toBe(404);
+  expect(JSON.parse(missing.body!)).toMatchObject({ error: 'not_found' });
 });
 
 it('accepts either rotation token and refuses anything else with 401', async () => {
@@ -181,17 +222,8 @@ it('sets expiresAt from RETENTION_DAYS, counted from receipt; 0 keeps events for
   });
 
   const forever = await db.newTable();
-  const receive = createDeliveryHandler({
-    config: loadConfig({ EVENTS_TABLE: forever, RETENTION_DAYS: '0' }),
-    store: new EventStore(db.client, forever),
-  });
   const event = logEvent();
-  await receive(
-    v2Event({
-      body: JSON.stringify(delivery([event])),
-      headers: { 'content-type': 'application/json' },
-    }),
-  );
+  await receiveAndStore(forever, { RETENTION_DAYS: '0' }, JSON.stringify(delivery([event])));
   const kept = await new EventStore(db.client, forever).getEvent(event.uuid as string);
   expect(kept).toBeDefined();
   expect(kept!.expiresAt).toBeUndefined();
