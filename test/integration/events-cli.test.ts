@@ -18,7 +18,11 @@ let env: NodeJS.ProcessEnv;
 /** Received as Okta posts them, and stored from the table's stream. */
 async function store(events: Array<Record<string, unknown>>) {
   const table = env.EVENTS_TABLE!;
-  const config = loadConfig({ EVENTS_TABLE: table, REQUEST_BUDGET_MS: '60000' });
+  const config = loadConfig({
+    EVENTS_TABLE: table,
+    DYNAMODB_ENDPOINT: db.local.endpoint,
+    REQUEST_BUDGET_MS: '60000',
+  });
   const streams = await startTestStreams(db, table, { config });
   try {
     const receive = createDeliveryHandler({

@@ -57,7 +57,11 @@ async function tableWithHandler() {
 
 /** Each event received in a delivery of its own, as Okta posts it, and stored from the stream. */
 async function storeEvents(tableName: string, events: Array<Record<string, unknown>>) {
-  const config = loadConfig({ EVENTS_TABLE: tableName, REQUEST_BUDGET_MS: '60000' });
+  const config = loadConfig({
+    EVENTS_TABLE: tableName,
+    DYNAMODB_ENDPOINT: db.local.endpoint,
+    REQUEST_BUDGET_MS: '60000',
+  });
   const streams = await startTestStreams(db, tableName, { config });
   try {
     const receive = createDeliveryHandler({
@@ -139,9 +143,6 @@ it('bounds a page of deliveries by its bytes as sent, whatever fields the record
     expect(response.statusCode).toBe(200);
     expect(payloadBytes(response)).toBeLessThanOrEqual(LAMBDA_LIMIT);
     const body = JSON.parse(response.body!);
-    process.stderr.write(
-      `DEBUG ${payloadBytes(response)} ${body.deliveries.length} ${body.deliveries[0]?.eventUuids.length}\n`,
-    );
     seen.push(...body.deliveries.map((r: { deliveryId: string }) => r.deliveryId));
     cursor = body.nextCursor ?? undefined;
     pages++;

@@ -23,7 +23,12 @@ async function receiveAndStore(
   now?: () => Date,
 ) {
   // A generous budget: what is tested here is reading, not a busy machine's first request.
-  const config = loadConfig({ EVENTS_TABLE: table, REQUEST_BUDGET_MS: '60000', ...env });
+  const config = loadConfig({
+    EVENTS_TABLE: table,
+    DYNAMODB_ENDPOINT: db.local.endpoint,
+    REQUEST_BUDGET_MS: '60000',
+    ...env,
+  });
   const streams = await startTestStreams(db, table, { config });
   try {
     const receive = createDeliveryHandler({
