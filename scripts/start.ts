@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { hasAnySecret, loadConfig } from '../lib/config';
-import { createDynamoDbClient } from '../lib/store/dynamodb';
+import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../lib/store/dynamodb';
 import { ConfigError } from '../lib/errors';
 import {
   LocalStackError,
@@ -75,10 +75,11 @@ async function main(): Promise<void> {
     const dataDir = process.env.DYNAMODB_DATA_DIR || join(PROJECT_ROOT, '.dynamodb');
     const dynamo = await startDynamoDbLocal({ port: dynamoPort, dataDir });
     running.push(dynamo);
-    const client = createDynamoDbClient({
-      region: config.region,
-      dynamodbEndpoint: dynamo.endpoint,
-    });
+    // Creating the table is not on Okta's clock: a busy laptop may take more than the 1 s a write gets.
+    const client = createDynamoDbClient(
+      { region: config.region, dynamodbEndpoint: dynamo.endpoint },
+      { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS },
+    );
     const created = await ensureTable(client, config.tableName);
     client.destroy();
     console.log(
