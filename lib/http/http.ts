@@ -144,20 +144,28 @@ export function fitResponsePayload(
 ): HttpResponse {
   const bytes = responsePayloadBytes(response);
   if (bytes <= MAX_RESPONSE_PAYLOAD_BYTES) return response;
-  if (!response.isBase64Encoded && acceptsGzip(acceptEncoding)) {
-    const gzipped: HttpResponse = {
-      ...response,
-      headers: { ...response.headers, 'content-encoding': 'gzip', vary: 'accept-encoding' },
-      body: gzipSync(response.body ?? '').toString('base64'),
-      isBase64Encoded: true,
-    };
-    if (responsePayloadBytes(gzipped) <= MAX_RESPONSE_PAYLOAD_BYTES) return gzipped;
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  const size = `This answer is ${mb(bytes)} as Lambda sends it, over its 6 MB limit`;
+  if (response.isBase64Encoded || !acceptsGzip(acceptEncoding)) {
+    throw new RequestError(
+      406,
+      'response_too_large',
+      `${size}: ask again with "Accept-Encoding: gzip" (curl --compressed; npm run events does).`,
+    );
   }
+  const gzipped: HttpResponse = {
+    ...response,
+    headers: { ...response.headers, 'content-encoding': 'gzip', vary: 'accept-encoding' },
+    body: gzipSync(response.body ?? '').toString('base64'),
+    isBase64Encoded: true,
+  };
+  const gzippedBytes = responsePayloadBytes(gzipped);
+  if (gzippedBytes <= MAX_RESPONSE_PAYLOAD_BYTES) return gzipped;
+  // Only a delivery whose body hardly compresses gets here: stored events are smaller gzipped.
   throw new RequestError(
     406,
     'response_too_large',
-    `This answer is ${(bytes / 1024 / 1024).toFixed(1)} MB as Lambda sends it, over its 6 MB limit: ` +
-      'ask again with "Accept-Encoding: gzip" (curl --compressed; npm run events does).',
+    `${size}, and ${mb(gzippedBytes)} gzipped: it cannot be sent through the read API.`,
   );
 }
 

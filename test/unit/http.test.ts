@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
 import { ConfigError, RequestError, StorageUnavailableError } from '../../lib/errors';
-import { errorResponse, parseRequest } from '../../lib/http/http';
+import { acceptsGzip, errorResponse, fitResponsePayload, parseRequest } from '../../lib/http/http';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 
 describe('parseRequest', () => {
@@ -107,6 +108,40 @@ describe('loadConfig', () => {
   it.each(['0', '-5', '1.5', 'lots'])('refuses MAX_BODY_BYTES=%s', (value) => {
     expect(() => loadConfig({ MAX_BODY_BYTES: value })).toThrow(
       /MAX_BODY_BYTES must be a positive whole number/,
+    );
+  });
+});
+
+describe('fitResponsePayload: inside Lambda 6 MB response payload', () => {
+  const response = (body: string) => ({
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+
+  it('reads Accept-Encoding as HTTP does', () => {
+    expect(acceptsGzip('gzip, deflate, br')).toBe(true);
+    expect(acceptsGzip('GZIP')).toBe(true);
+    expect(acceptsGzip('*')).toBe(true);
+    expect(acceptsGzip('deflate, gzip;q=0.5')).toBe(true);
+    expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('identity')).toBe(false);
+    expect(acceptsGzip(undefined)).toBe(false);
+  });
+
+  it('leaves a response that fits alone, whatever the caller accepts', () => {
+    const small = response('{"events":[]}');
+    expect(fitResponsePayload(small, 'gzip')).toBe(small);
+  });
+
+  it('refuses with 406 what does not fit even gzipped, saying so', () => {
+    const incompressible = response(JSON.stringify(randomBytes(4_800_000).toString('base64')));
+    expect(() => fitResponsePayload(incompressible, 'gzip')).toThrow(
+      expect.objectContaining({
+        statusCode: 406,
+        code: 'response_too_large',
+        message: expect.stringMatching(/MB gzipped: it cannot be sent through the read API/),
+      }),
     );
   });
 });
