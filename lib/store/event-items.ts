@@ -8,6 +8,8 @@
  *   USER#<id or login>   <timeKey>           (the table's own key)            link: this user is the
  *                                                                             event's actor or a target
  *   DELIVERY#<eventId>   DELIVERY            byTime (itemType='delivery')     one accepted delivery
+ *   EVENTTYPE            <eventType>         (the table's own key)            registry: this type was
+ *                                                                             stored, last seen when
  *
  * timeKey = <published as canonical ISO time>#<uuid> for events, <receivedAt>#<eventId> for
  * deliveries, so every listing is one Query ordered by time. Both indexes are KEYS_ONLY:
@@ -23,6 +25,8 @@ export type Item = Record<string, AttributeValue>;
 export const EVENT_PREFIX = 'EVENT#';
 export const DELIVERY_PREFIX = 'DELIVERY#';
 export const USER_PREFIX = 'USER#';
+/** Partition of the event type registry: one item per eventType ever stored (a Query, no Scan). */
+export const EVENT_TYPE_PK = 'EVENTTYPE';
 export const TIME_INDEX = 'byTime';
 export const TYPE_INDEX = 'byType';
 
@@ -257,4 +261,31 @@ export function deliveryUpdate(
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
+}
+
+/**
+ * The event type registry's writes for one delivery: one UpdateItem per distinct eventType,
+ * keeping the latest receipt (`lastSeenAt`) and its expiry, so a type leaves the registry when
+ * its newest event does. The condition keeps a late, older delivery from moving them back:
+ * ConditionalCheckFailed means a newer receipt is already recorded, which is success.
+ * The items carry no itemType or eventType attribute, so neither index sees them.
+ */
+export function eventTypeUpdates(delivery: OktaDelivery, meta: DeliveryMeta) {
+  const types = [...new Set(delivery.events.map(({ event }) => event.eventType))];
+  return types.map((eventType) => {
+    const values: Record<string, AttributeValue> = { ':seen': S(meta.receivedAt) };
+    let update = 'SET lastSeenAt = :seen';
+    if (meta.expiresAt !== undefined) {
+      values[':expires'] = { N: String(meta.expiresAt) };
+      update += ', expiresAt = :expires';
+    } else {
+      update += ' REMOVE expiresAt';
+    }
+    return {
+      Key: { pk: S(EVENT_TYPE_PK), sk: S(eventType) },
+      UpdateExpression: update,
+      ConditionExpression: 'attribute_not_exists(lastSeenAt) OR lastSeenAt < :seen',
+      ExpressionAttributeValues: values,
+    };
+  });
 }

@@ -25,6 +25,7 @@ import {
   MAX_ITEM_BYTES,
   deliveryUpdate,
   eventItem,
+  eventTypeUpdates,
   eventKey,
   itemSize,
   userLinkItems,
@@ -88,6 +89,9 @@ export class EventStore {
       signal,
     );
 
+    // The event browser's type picker reads this registry (issue 13): one write per distinct type.
+    await this.recordEventTypes(delivery, meta, signal);
+
     const outcome = { storedCount, duplicateCount: delivery.events.length - storedCount };
     try {
       await this.client.send(
@@ -101,6 +105,28 @@ export class EventStore {
       throw storageError(error, signal);
     }
     return outcome;
+  }
+
+  /** Registers the delivery's event types (lib/store/event-items.ts eventTypeUpdates). */
+  private async recordEventTypes(
+    delivery: OktaDelivery,
+    meta: DeliveryMeta,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await inParallel(
+      eventTypeUpdates(delivery, meta),
+      async (update) => {
+        try {
+          await this.client.send(new UpdateItemCommand({ TableName: this.tableName, ...update }), {
+            abortSignal: signal,
+          });
+        } catch (error) {
+          // A newer receipt of this type is already recorded.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      },
+      signal,
+    );
   }
 
   /** Writes items unconditionally, retrying what DynamoDB leaves unprocessed, with backoff. */
