@@ -56,6 +56,15 @@ let liveTimer: number | undefined;
 let polling = false;
 let exportController: AbortController | undefined;
 
+/**
+ * Finished loads, on <body data-list-loads data-chart-loads data-detail-loads>: lets a test
+ * (or a person with devtools) tell a settled view from one still loading.
+ */
+function loaded(what: 'list' | 'chart' | 'detail'): void {
+  const key = `${what}Loads` as const;
+  document.body.dataset[key] = String(Number(document.body.dataset[key] ?? 0) + 1);
+}
+
 const els = {
   fatal: byId('fatal'),
   signIn: byId('sign-in'),
@@ -294,8 +303,11 @@ async function loadList(): Promise<void> {
     drawRows(new Set());
     handleError(error, els.listStatus);
   } finally {
-    if (generation === listGeneration) els.table.removeAttribute('aria-busy');
-    updatePager();
+    if (generation === listGeneration) {
+      els.table.removeAttribute('aria-busy');
+      updatePager();
+      loaded('list');
+    }
   }
 }
 
@@ -359,11 +371,13 @@ async function loadChart(): Promise<void> {
     lastCounts = counts;
     drawChart();
     setStatus(els.chartSummary, chartSummary(counts));
+    loaded('chart');
   } catch (error) {
     if (generation !== chartGeneration) return;
     chartFilters = undefined;
     els.chart.replaceChildren();
     handleError(error, els.chartSummary);
+    loaded('chart');
   }
 }
 
@@ -424,6 +438,8 @@ async function loadDetail(uuid: string): Promise<void> {
     detailPretty = renderDetail(text, meta);
   } catch (error) {
     if (uuid === detailUuid) handleError(error, els.detailJson);
+  } finally {
+    if (uuid === detailUuid) loaded('detail');
   }
 }
 
