@@ -33,6 +33,8 @@ const LIVE_INTERVAL_MS = 5000;
 const LIVE_OVERLAP_MS = 60_000;
 const LIVE_PAGE = 100;
 const MAX_LIVE_ROWS = 500;
+/** Live mode recounts the chart at most this often: a count reads the whole range's keys. */
+const LIVE_CHART_EVERY_MS = 60_000;
 
 interface Shown {
   row: EventRow;
@@ -49,6 +51,7 @@ let pageNow = Date.now();
 let listGeneration = 0;
 let chartGeneration = 0;
 let chartFilters: Filters | undefined;
+let chartLoadedAt = 0;
 let lastCounts: api.EventCounts | undefined;
 let detailUuid: string | undefined;
 let detailPretty = '';
@@ -362,6 +365,7 @@ async function loadChart(): Promise<void> {
   const generation = ++chartGeneration;
   const filters = filtersOf(view);
   chartFilters = filters;
+  chartLoadedAt = Date.now();
   setStatus(els.chartSummary, 'Counting…');
   try {
     const counts = await api.countEvents(
@@ -527,7 +531,7 @@ async function poll(): Promise<void> {
       els.liveStatus,
       `Live: ${fresh.length} new event${fresh.length === 1 ? '' : 's'} at ${at}.`,
     );
-    void loadChart();
+    if (Date.now() - chartLoadedAt >= LIVE_CHART_EVERY_MS) void loadChart();
   } catch (error) {
     handleError(error, els.liveStatus);
   } finally {
