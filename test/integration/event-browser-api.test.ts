@@ -19,6 +19,7 @@ import { createReadApiHandler } from '../../lib/read-api/read-api';
 import { type DeliveryMeta, EVENT_TYPE_PK, eventKey } from '../../lib/store/event-items';
 import { EventQueries } from '../../lib/store/event-queries';
 import { EventStore } from '../../lib/store/event-store';
+import { createDynamoDbClient } from '../../lib/store/dynamodb';
 import type { UiAssets } from '../../lib/ui/ui-assets';
 import { createUiHandler } from '../../lib/ui/ui-endpoint';
 import { v2Event } from '../helpers/api-gateway';
@@ -34,6 +35,8 @@ let tableName: string;
 let store: EventStore;
 let queries: EventQueries;
 let assets: UiAssets;
+/** Every command the reads sent: the registry and the counts are Queries, never a Scan. */
+const commands = new Set<string>();
 /** 120 events, one a minute from START, types and users in turn. */
 const events: LogEvent[] = Array.from({ length: 120 }, (_, i) =>
   oktaEvent(TYPES[i % 3]!, {
@@ -55,7 +58,18 @@ beforeAll(async () => {
   db = await startTestDynamoDb();
   tableName = await db.newTable();
   store = new EventStore(db.client, tableName);
-  queries = new EventQueries(db.client, tableName);
+  const readClient = createDynamoDbClient(
+    { region: 'us-east-1', dynamodbEndpoint: db.local.endpoint },
+    { requestTimeoutMs: 30_000 },
+  );
+  readClient.middlewareStack.add(
+    (next, context) => (input) => {
+      commands.add(String(context.commandName));
+      return next(input);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+  queries = new EventQueries(readClient, tableName);
   for (let i = 0; i < events.length; i += 30) {
     await store_(events.slice(i, i + 30), meta(`2026-11-02T00:00:0${i / 30}.000Z`, `d-${i}`));
   }
@@ -64,6 +78,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   jest.restoreAllMocks();
+  expect([...commands].sort()).toEqual(['BatchGetItemCommand', 'QueryCommand']);
+  queries?.client.destroy();
   await db?.stop();
 });
 
