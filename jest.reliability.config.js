@@ -1,8 +1,8 @@
 /**
  * The reliability suite (`npm run test:reliability`): load, faults, hostile input and auth
  * attacks against DynamoDB Local and a real serverless offline. Kept out of `npm test`;
- * RELIABILITY_PROFILE=ci (the default) is short, =full is the README's run. One file at a
- * time: each starts its own stack, and the machine has two cores.
+ * RELIABILITY_PROFILE=ci (the default) is short, =full is the run in docs/reliability.md. One
+ * file at a time: each starts its own stack, and the machine has two cores.
  */
 module.exports = {
   testEnvironment: 'node',

@@ -19,7 +19,7 @@ import { freePort, startDynamoDbLocal } from '../lib/local/local-stack';
 import { EVENT_TYPES, USERS, oktaEvents } from '../lib/okta-simulator/events';
 import { parseDelivery } from '../lib/okta/okta-contract';
 import {
-  type DeliveryMeta,
+  type EventOrigin,
   type Item,
   eventItem,
   userKeysOf,
@@ -75,16 +75,16 @@ async function fill(client: DynamoDBClient, table: string, count: number) {
     const delivery = parseDelivery(
       Buffer.from(JSON.stringify({ eventType: 'com.okta.event_hook', data: { events } })),
     );
-    const meta: DeliveryMeta = {
+    const origin: EventOrigin = {
+      origin: 'hook',
       deliveryId: `bench-${i}`,
       receivedAt: until.toISOString(),
-      hookdeckEventId: undefined,
       expiresAt: undefined,
     };
     const items: Item[] = [];
     for (const parsed of delivery.events) {
-      const { event: _json, ...item } = eventItem(parsed, delivery, meta);
-      items.push(item, ...userLinkItems(parsed.event, meta));
+      const { event: _json, ...item } = eventItem(parsed, origin)!;
+      items.push(item, ...userLinkItems(parsed.event, undefined));
       userKeysPerEvent += userKeysOf(parsed.event).length;
     }
     await writeAll(client, table, items);

@@ -1,4 +1,4 @@
-/** `npm run events -- <command>`: see lib/cli/events-cli.ts and the README, "Finding events". */
+/** `npm run events -- <command>`: see lib/cli/events-cli.ts and docs/finding-events.md. */
 import { USAGE, UsageError, describeCliError, runEventsCli } from '../lib/cli/events-cli';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -14,6 +14,7 @@ import {
   startDynamoDbLocal,
   startServerlessOffline,
 } from '../lib/local/local-stack';
+import { offlineInvoker, startStreamRunner } from '../lib/local/stream-runner';
 import { runOktaCli } from '../lib/okta-simulator/cli';
 import { createDynamoDbClient } from '../lib/store/dynamodb';
 import { PROJECT_ROOT, ensureTable } from '../lib/store/table-definition';
@@ -33,7 +34,7 @@ function loaded(names: string[]): boolean {
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const running: RunningProcess[] = [];
+  const running: Pick<RunningProcess, 'stop'>[] = [];
   try {
     const dynamo = await startDynamoDbLocal({ port: await freePort() });
     running.push(dynamo);
@@ -41,8 +42,8 @@ async function main(): Promise<void> {
       { region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint },
       { requestTimeoutMs: 30_000 }, // creating a table can take seconds on a busy machine
     );
+    running.push({ stop: async () => client.destroy() });
     await ensureTable(client, DEFAULT_TABLE_NAME);
-    client.destroy();
     const offline = await startServerlessOffline({
       httpPort: await freePort(),
       env: {
@@ -53,6 +54,15 @@ async function main(): Promise<void> {
       },
     });
     running.push(offline);
+    // Deliveries are stored first; their events are written from the table's stream.
+    const streams = await startStreamRunner({
+      client,
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      tableName: DEFAULT_TABLE_NAME,
+      invoke: offlineInvoker(offline.lambdaPort, 'okta-event-hooks', 'local'),
+    });
+    running.push({ stop: () => streams.stop() });
     const hook = `${offline.url}/okta-webhooks-endpoint`;
     const send = (...args: string[]) =>
       runOktaCli(['send', '--url', hook, '--secret', SECRET, ...args], quiet);
@@ -63,6 +73,7 @@ async function main(): Promise<void> {
     if ((await send('--type', 'all', '--count', '300', '--per-request', '10')) !== 0) {
       throw new LocalStackError('the simulator could not deliver its events');
     }
+    await streams.idle();
 
     const browser = await launchChromium();
     try {

@@ -2,7 +2,7 @@
  * Who is calling. Okta proves itself only with the shared secret header (it does not sign
  * payloads); Hookdeck adds an HMAC-SHA256 signature of the raw body.
  *
- * Policy (documented in the README, "Authentication"):
+ * Policy (documented in docs/configuration.md, "Authentication"):
  * - OKTA_AUTH_SECRET set: every request must carry one of its values in OKTA_AUTH_HEADER.
  *   Hookdeck forwards Okta's headers unchanged, so this holds behind Hookdeck too, and a
  *   Hookdeck signature never stands in for it: anyone can post to a public Hookdeck source.

@@ -16,7 +16,7 @@ import {
   userFromLogin,
 } from '../../lib/okta-simulator/events';
 import { createReadApiHandler } from '../../lib/read-api/read-api';
-import { type DeliveryMeta, EVENT_TYPE_PK, eventKey } from '../../lib/store/event-items';
+import { type EventOrigin, EVENT_TYPE_PK, eventKey } from '../../lib/store/event-items';
 import { EventQueries } from '../../lib/store/event-queries';
 import { EventStore } from '../../lib/store/event-store';
 import { createDynamoDbClient } from '../../lib/store/dynamodb';
@@ -46,12 +46,13 @@ const events: LogEvent[] = Array.from({ length: 120 }, (_, i) =>
   }),
 );
 
-function meta(receivedAt: string, deliveryId: string, expiresAt?: number): DeliveryMeta {
-  return { deliveryId, receivedAt, hookdeckEventId: undefined, expiresAt };
+function meta(receivedAt: string, deliveryId: string, expiresAt?: number): EventOrigin {
+  return { origin: 'hook', deliveryId, receivedAt, expiresAt };
 }
 
-async function store_(batch: LogEvent[], m: DeliveryMeta): Promise<void> {
-  await store.storeDelivery(parseDelivery(Buffer.from(JSON.stringify(oktaEnvelope(batch)))), m);
+async function store_(batch: LogEvent[], origin: EventOrigin): Promise<void> {
+  const { events } = parseDelivery(Buffer.from(JSON.stringify(oktaEnvelope(batch))));
+  await store.storeEvents(events, origin);
 }
 
 beforeAll(async () => {
@@ -115,8 +116,9 @@ describe('event type registry', () => {
     const table = await db.newTable();
     const own = new EventStore(db.client, table);
     const send = (receivedAt: string, expiresAt?: number) =>
-      own.storeDelivery(
-        parseDelivery(Buffer.from(JSON.stringify(oktaEnvelope([oktaEvent('user.session.start')])))),
+      own.storeEvents(
+        parseDelivery(Buffer.from(JSON.stringify(oktaEnvelope([oktaEvent('user.session.start')]))))
+          .events,
         meta(receivedAt, receivedAt, expiresAt),
       );
     await send('2026-11-02T10:00:00.000Z', 1800000000);

@@ -62,6 +62,8 @@ beforeAll(async () => {
   for (let i = 0; i < simulated.length; i += 25) {
     await deliver(JSON.stringify(oktaEnvelope(simulated.slice(i, i + 25))));
   }
+  await stack.streams.idle(); // the events are written from the table's stream
+  expect(stack.failures).toEqual([]);
   browser = await launchChromium();
 }, 300_000);
 
