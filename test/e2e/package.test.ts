@@ -124,6 +124,8 @@ it('writes no secret of the build environment into any packaged file, zips opene
     expect.stringMatching(/readApi\.zip!handlers\/read-api\.js\.map$/),
     expect.stringMatching(/receive\.zip!handlers\/receive\.js$/),
     expect.stringMatching(/receive\.zip!handlers\/receive\.js\.map$/),
+    expect.stringMatching(/store\.zip!handlers\/store\.js$/),
+    expect.stringMatching(/store\.zip!handlers\/store\.js\.map$/),
     expect.stringMatching(/ui\.zip!handlers\/ui\.js$/),
     expect.stringMatching(/ui\.zip!handlers\/ui\.js\.map$/),
     expect.stringMatching(/verify\.zip!handlers\/verify\.js$/),
@@ -169,15 +171,17 @@ it.each(STAGES)(
     expect(functions.map(([id]) => id).sort()).toEqual([
       'ReadApiLambdaFunction',
       'ReceiveLambdaFunction',
+      'StoreLambdaFunction',
       'UiLambdaFunction',
       'VerifyLambdaFunction',
     ]);
-    for (const [, fn] of functions) {
+    for (const [id, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         MemorySize: 256,
-        Timeout: 6,
+        // The store function is off Okta's clock; the HTTP functions answer within 3 s.
+        Timeout: id === 'StoreLambdaFunction' ? 120 : 6,
         Environment: {
           Variables: {
             STAGE: stage,
@@ -208,7 +212,40 @@ it.each(STAGES)(
     const retention = resourcesOfType(template, 'AWS::Logs::LogGroup').map(
       ([, r]) => r.Properties.RetentionInDays,
     );
-    expect(retention).toEqual(Array(4).fill(stage === 'production' ? 90 : 14));
+    expect(retention).toEqual(Array(5).fill(stage === 'production' ? 90 : 14));
+  },
+);
+
+it.each(STAGES)(
+  '%s: the store function reads the table stream with partial failures, bisect, bounded retries and an on-failure queue',
+  (stage) => {
+    const { template } = packaged[stage]!;
+    expect(template.Resources.EventsTable!.Properties.StreamSpecification).toEqual({
+      StreamViewType: 'NEW_IMAGE',
+    });
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['EventsTable', 'StreamArn'] },
+      FunctionName: { 'Fn::GetAtt': ['StoreLambdaFunction', 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': ['StoreFailuresQueue', 'Arn'] } },
+      },
+    });
+    const filters = (
+      mappings[0]![1].Properties.FilterCriteria as { Filters: { Pattern: string }[] }
+    ).Filters;
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['DELIVERY'] } } } },
+    ]);
+    expect(template.Resources.StoreFailuresQueue!.Properties).toMatchObject({
+      QueueName: `okta-event-hooks-${stage}-store-failures`,
+      SqsManagedSseEnabled: true,
+    });
   },
 );
 
@@ -253,8 +290,37 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
     secrets,
     {
       Effect: 'Allow',
-      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+    },
+  ]);
+  expect(withoutLogs(roleOf('StoreLambdaFunction'))).toEqual([
+    {
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:DescribeStream',
+        'dynamodb:ListStreams',
+      ],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'StreamArn'] }],
+    },
+    {
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchWriteItem',
+      ],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [{ 'Fn::GetAtt': ['StoreFailuresQueue', 'Arn'] }],
     },
   ]);
   const index = (name: string) => ({
@@ -306,6 +372,7 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
   expect(routes).toEqual([
     'DELETE /ui/session',
     'GET /deliveries',
+    'GET /deliveries/{id}',
     'GET /event-counts',
     'GET /event-types',
     'GET /events',
@@ -342,6 +409,10 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
     'ReadApiLambdaFunctionThrottlesAlarm',
     'ReceiveLambdaFunctionErrorsAlarm',
     'ReceiveLambdaFunctionThrottlesAlarm',
+    'StoreFailuresAlarm',
+    'StoreIteratorAgeAlarm',
+    'StoreLambdaFunctionErrorsAlarm',
+    'StoreLambdaFunctionThrottlesAlarm',
     'UiLambdaFunctionErrorsAlarm',
     'UiLambdaFunctionThrottlesAlarm',
     'VerifyLambdaFunctionErrorsAlarm',
