@@ -49,6 +49,8 @@ let nextCursor: string | null = null;
 /** The moment the current page resolved its quick range from (see ViewState.at). */
 let pageNow = Date.now();
 let listGeneration = 0;
+/** The query of the list shown: opening an event or toggling live mode does not reload it. */
+let listKey: string | undefined;
 let chartGeneration = 0;
 let chartFilters: Filters | undefined;
 let chartLoadedAt = 0;
@@ -122,7 +124,12 @@ function applyFilters(filters: Filters): void {
 
 function render(): void {
   fillFilterForm();
-  void loadList();
+  const { cursor, at, limit } = view;
+  const key = viewToSearch({ ...filtersOf(view), cursor, at, limit, live: false });
+  if (key !== listKey) {
+    listKey = key;
+    void loadList();
+  }
   if (!chartFilters || !sameFilters(chartFilters, filtersOf(view))) void loadChart();
   syncDetail();
   syncLive();
@@ -178,6 +185,7 @@ function startBrowser(session: api.SessionState): void {
     : 'Open: no EVENTS_API_TOKEN on this local stage';
   back = (history.state as { back?: string[] } | null)?.back ?? [];
   chartFilters = undefined;
+  listKey = undefined;
   detailUuid = undefined;
   void loadEventTypes();
   render();
@@ -303,6 +311,7 @@ async function loadList(): Promise<void> {
     if (generation !== listGeneration) return;
     shown = [];
     nextCursor = null;
+    listKey = undefined; // the same view asked again tries again
     drawRows(new Set());
     handleError(error, els.listStatus);
   } finally {

@@ -397,12 +397,22 @@ browserIt(
     await page.waitForSelector('#detail', { state: 'hidden' });
     expect(query(page).get('event')).toBeNull();
 
-    // From the list: the time opens its event, and the URL names it.
+    // From the list: the time opens its event, and the URL names it. Opening and closing an
+    // event leave the list alone (no reload), so the focus goes back to the row's own button.
+    const listRequests: string[] = [];
+    page.on('request', (r) => {
+      if (/\/events\?/.test(r.url())) listRequests.push(r.url());
+    });
     const opener = page.locator('#events tbody tr:nth-child(2) [data-action="open"]');
     const uuid = await page.locator('#events tbody tr:nth-child(2)').getAttribute('data-uuid');
     await settle(page, () => opener.click(), 'detailLoads');
     expect(query(page).get('event')).toBe(uuid);
     expect(await page.textContent('#detail-json')).toBe(reindentJson(await api(`/events/${uuid}`)));
+    await page.click('#detail-close');
+    await page.waitForSelector('#detail', { state: 'hidden' });
+    const focused = await page.evaluate(() => document.activeElement?.closest('tr')?.dataset.uuid);
+    expect(focused).toBe(uuid);
+    expect(listRequests).toEqual([]);
     await page.context().close();
   },
 );
@@ -437,8 +447,9 @@ browserIt('exports CSV and JSON lines of the current filter, following every pag
 
 browserIt('live mode shows a new event as it arrives', async () => {
   const page = await signedInPage();
-  await settle(page, () => page.check('#live'));
+  await page.check('#live');
   expect(query(page).get('live')).toBe('1');
+  expect(await page.textContent('#live-status')).toContain('every 5 s');
   const event = oktaEvent('user.session.start');
   await deliver(JSON.stringify(oktaEnvelope([event])));
   await page.waitForSelector(`#events tbody tr.is-new[data-uuid="${event.uuid}"]`, {
