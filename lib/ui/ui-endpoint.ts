@@ -16,6 +16,7 @@ import {
   type HttpRequest,
   type HttpResponse,
   jsonResponse,
+  withCookie,
 } from '../http/http';
 import {
   isHttps,
@@ -119,16 +120,16 @@ function signIn(request: HttpRequest, config: Config, nowMs: number): HttpRespon
     signedIn: true,
     expiresAt: new Date(expiresAt * 1000).toISOString(),
   });
-  return { ...response, headers: { ...response.headers, 'set-cookie': setCookie } };
+  return withCookie(response, request, setCookie);
 }
 
 function signOut(request: HttpRequest, config: Config): HttpResponse {
   assertSameOrigin(request);
-  return {
-    statusCode: 204,
-    headers: { 'set-cookie': sessionClearCookie(isHttps(request.headers, config.stage)) },
-    body: '',
-  };
+  return withCookie(
+    { statusCode: 204, body: '' },
+    request,
+    sessionClearCookie(isHttps(request.headers, config.stage)),
+  );
 }
 
 function methodNotAllowed(allowed: string): RequestError {

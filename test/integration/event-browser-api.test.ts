@@ -22,7 +22,7 @@ import { EventStore } from '../../lib/store/event-store';
 import { createDynamoDbClient } from '../../lib/store/dynamodb';
 import type { UiAssets } from '../../lib/ui/ui-assets';
 import { createUiHandler } from '../../lib/ui/ui-endpoint';
-import { v2Event } from '../helpers/api-gateway';
+import { v1Event, v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
 
 const TOKEN = 'browser-token-1';
@@ -274,6 +274,10 @@ describe('read API routes', () => {
     expect(ok.statusCode).toBe(200);
     const forged = await get('/event-types', {}, { cookie: `okta-events-session=${session}x` });
     expect(forged.statusCode).toBe(401);
+    // As HTTP API delivers it: in `cookies`, with no Cookie header.
+    const event = v2Event({ method: 'GET', path: '/event-types', headers: {} });
+    event.cookies = [`__Host-okta-events-session=${session}`];
+    expect((await handler(event)).statusCode).toBe(200);
   });
 });
 
@@ -339,11 +343,13 @@ describe('the ui function', () => {
     const json = { 'content-type': 'application/json', origin: 'https://events.example.com' };
     const wrong = await call('POST', '/ui/session', json, '{"token":"guess"}');
     expect(wrong.statusCode).toBe(401);
-    expect(wrong.headers?.['set-cookie']).toBeUndefined();
+    expect(wrong.cookies).toBeUndefined();
 
     const signedIn = await call('POST', '/ui/session', json, JSON.stringify({ token: TOKEN }));
     expect(signedIn.statusCode).toBe(200);
-    const cookie = signedIn.headers!['set-cookie'] as string;
+    // HTTP API (payload 2.0) takes Set-Cookie in `cookies`.
+    expect(signedIn.cookies).toHaveLength(1);
+    const cookie = signedIn.cookies![0]!;
     const expiry = Date.parse('2026-11-01T08:00:00Z') / 1000 + 43200;
     // A deployed stage is https: __Host- and Secure.
     expect(cookie).toBe(
@@ -355,12 +361,25 @@ describe('the ui function', () => {
       signedIn: true,
       expiresAt: '2026-11-01T20:00:00.000Z',
     });
-    const state = await call('GET', '/ui/session', { cookie: cookie.split(';')[0]! });
-    expect(JSON.parse(state.body!)).toMatchObject({ signedIn: true });
+    // ...and hands the browser's cookies over in `cookies`, not in a Cookie header.
+    const asHttpApi = v2Event({ method: 'GET', path: '/ui/session' });
+    asHttpApi.cookies = ['other=1', cookie.split(';')[0]!];
+    expect(JSON.parse((await ui(asHttpApi)).body!)).toMatchObject({ signedIn: true });
+    const asRestApi = v1Event({ method: 'GET', path: '/ui/session', headers: { Cookie: cookie } });
+    expect(JSON.parse((await ui(asRestApi)).body!)).toMatchObject({ signedIn: true });
 
     const out = await call('DELETE', '/ui/session', { origin: 'https://events.example.com' });
     expect(out.statusCode).toBe(204);
-    expect(out.headers!['set-cookie']).toContain('Max-Age=0');
+    expect(out.cookies![0]).toContain('Max-Age=0');
+    const restSignIn = await ui(
+      v1Event({
+        method: 'POST',
+        path: '/ui/session',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: TOKEN }),
+      }),
+    );
+    expect(restSignIn.headers!['set-cookie']).toMatch(/^__Host-okta-events-session=/);
   });
 
   it('refuses sign-in from another origin, in another format, or without a token', async () => {
