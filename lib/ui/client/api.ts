@@ -67,13 +67,32 @@ async function request(path: string, init: RequestInit = {}): Promise<Response> 
     : new ApiError(response.status, message);
 }
 
+/**
+ * The answer's JSON when it has `key`. serverless offline answers a handler that failed or timed
+ * out with 200 and `{"errorMessage": ...}`: that is a failure, not data.
+ */
+function expectKey<T>(text: string, key: string): T {
+  let body: Record<string, unknown> | undefined;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = undefined;
+  }
+  if (body === undefined || body === null || typeof body !== 'object' || !(key in body)) {
+    const reason =
+      typeof body?.errorMessage === 'string' ? body.errorMessage : 'an unexpected answer';
+    throw new ApiError(502, `The service failed (${reason}): try again.`);
+  }
+  return body as T;
+}
+
 function withParams(path: string, params: URLSearchParams): string {
   const query = params.toString();
   return query ? `${path}?${query}` : path;
 }
 
 export async function getSession(): Promise<SessionState> {
-  return (await request('ui/session')).json() as Promise<SessionState>;
+  return expectKey<SessionState>(await (await request('ui/session')).text(), 'signedIn');
 }
 
 export async function signIn(token: string): Promise<SessionState> {
@@ -82,7 +101,7 @@ export async function signIn(token: string): Promise<SessionState> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ token }),
   });
-  return response.json() as Promise<SessionState>;
+  return expectKey<SessionState>(await response.text(), 'signedIn');
 }
 
 export async function signOut(): Promise<void> {
@@ -91,7 +110,7 @@ export async function signOut(): Promise<void> {
 
 export async function listEvents(params: URLSearchParams, signal?: AbortSignal) {
   const text = await (await request(withParams('events', params), { signal })).text();
-  const page = JSON.parse(text) as EventPage;
+  const page = expectKey<EventPage>(text, 'events');
   return { ...page, text };
 }
 
@@ -103,7 +122,9 @@ export function eventTexts(pageText: string): string[] {
 /** One event's JSON text exactly as stored; undefined when there is no such event. */
 export async function getEventText(uuid: string): Promise<string | undefined> {
   try {
-    return await (await request(`events/${encodeURIComponent(uuid)}`)).text();
+    const text = await (await request(`events/${encodeURIComponent(uuid)}`)).text();
+    expectKey(text, 'uuid');
+    return text;
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return undefined;
     throw error;
@@ -111,15 +132,14 @@ export async function getEventText(uuid: string): Promise<string | undefined> {
 }
 
 export async function listEventTypes(): Promise<EventTypeRecord[]> {
-  const body = (await (await request('event-types')).json()) as { eventTypes: EventTypeRecord[] };
-  return body.eventTypes;
+  const text = await (await request('event-types')).text();
+  return expectKey<{ eventTypes: EventTypeRecord[] }>(text, 'eventTypes').eventTypes;
 }
 
 export async function countEvents(
   params: URLSearchParams,
   signal?: AbortSignal,
 ): Promise<EventCounts> {
-  return (
-    await request(withParams('event-counts', params), { signal })
-  ).json() as Promise<EventCounts>;
+  const text = await (await request(withParams('event-counts', params), { signal })).text();
+  return expectKey<EventCounts>(text, 'buckets');
 }
