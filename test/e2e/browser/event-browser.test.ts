@@ -64,6 +64,18 @@ beforeAll(async () => {
   }
   await stack.streams.idle(); // the events are written from the table's stream
   expect(stack.failures).toEqual([]);
+  // The page asks three things at once; serverless offline starts a cold instance for each,
+  // which a busy machine can take past the 6 s timeout: warm three up first.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const answers = await Promise.all(
+      ['/events?limit=1', '/event-types', '/event-counts'].map((path) =>
+        fetch(new URL(path, base), { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) =>
+          r.text(),
+        ),
+      ),
+    );
+    if (answers.every((text) => !text.includes('errorMessage'))) break;
+  }
   browser = await launchChromium();
 }, 300_000);
 
