@@ -10,6 +10,8 @@
  *                                                                             carried the event again
  *   USER#<id or login>   <timeKey>           (the table's own key)            link: this user is the
  *                                                                             event's actor or a target
+ *   EVENTTYPE            <eventType>         (the table's own key)            registry: this type was
+ *                                                                             stored, last seen when
  *
  * timeKey = <published as canonical ISO time>#<uuid>, so every listing is one Query ordered by
  * time. Both indexes are KEYS_ONLY: listings fetch the items themselves with BatchGetItem, which
@@ -27,6 +29,8 @@ export const DELIVERY_PREFIX = 'DELIVERY#';
 export const USER_PREFIX = 'USER#';
 /** Sort key prefix, under an event's pk, of the later deliveries that carried it. */
 export const CARRIED_BY_PREFIX = 'DELIVERY#';
+/** Partition of the event type registry: one item per eventType ever stored (a Query, no Scan). */
+export const EVENT_TYPE_PK = 'EVENTTYPE';
 export const TIME_INDEX = 'byTime';
 export const TYPE_INDEX = 'byType';
 
@@ -214,4 +218,32 @@ export function carriedByItem(uuid: string, origin: EventOrigin): Item {
   };
   if (origin.expiresAt !== undefined) item.expiresAt = { N: String(origin.expiresAt) };
   return item;
+}
+
+/**
+ * The event type registry's writes for one batch of events (a delivery, a System Log page): one
+ * UpdateItem per distinct eventType, keeping the latest receipt (`lastSeenAt`) and its expiry,
+ * so a type leaves the registry when its newest event does. The condition keeps a late, older
+ * receipt from moving them back: ConditionalCheckFailed means a newer receipt is already
+ * recorded, which is success. The items carry no itemType or eventType attribute, so neither
+ * index sees them.
+ */
+export function eventTypeUpdates(events: readonly ParsedEvent[], origin: EventOrigin) {
+  const types = [...new Set(events.map(({ event }) => event.eventType))];
+  return types.map((eventType) => {
+    const values: Record<string, AttributeValue> = { ':seen': S(origin.receivedAt) };
+    let update = 'SET lastSeenAt = :seen';
+    if (origin.expiresAt !== undefined) {
+      values[':expires'] = { N: String(origin.expiresAt) };
+      update += ', expiresAt = :expires';
+    } else {
+      update += ' REMOVE expiresAt';
+    }
+    return {
+      Key: { pk: S(EVENT_TYPE_PK), sk: S(eventType) },
+      UpdateExpression: update,
+      ConditionExpression: 'attribute_not_exists(lastSeenAt) OR lastSeenAt < :seen',
+      ExpressionAttributeValues: values,
+    };
+  });
 }

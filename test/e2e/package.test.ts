@@ -126,6 +126,8 @@ it('writes no secret of the build environment into any packaged file, zips opene
     expect.stringMatching(/receive\.zip!handlers\/receive\.js\.map$/),
     expect.stringMatching(/store\.zip!handlers\/store\.js$/),
     expect.stringMatching(/store\.zip!handlers\/store\.js\.map$/),
+    expect.stringMatching(/ui\.zip!handlers\/ui\.js$/),
+    expect.stringMatching(/ui\.zip!handlers\/ui\.js\.map$/),
     expect.stringMatching(/verify\.zip!handlers\/verify\.js$/),
     expect.stringMatching(/verify\.zip!handlers\/verify\.js\.map$/),
   ]);
@@ -143,12 +145,22 @@ it('writes no secret of the build environment into any packaged file, zips opene
   expect(leaks).toEqual([]);
 });
 
-it('keeps the DynamoDB client out of the verify bundle (it touches no data; cold start)', () => {
+it('keeps the DynamoDB client out of the verify and ui bundles (they touch no data; cold start)', () => {
   const { files } = packaged.production!;
   const code = (fn: string) => [...files].find(([name]) => name.endsWith(`!handlers/${fn}.js`))![1];
   // Only the DynamoDB client carries its JSON protocol's target prefix.
   expect(code('receive').includes('DynamoDB_20120810')).toBe(true);
   expect(code('verify').includes('DynamoDB_20120810')).toBe(false);
+  expect(code('ui').includes('DynamoDB_20120810')).toBe(false);
+});
+
+it('builds the event browser into the ui bundle: page, script and style, nothing fetched elsewhere', () => {
+  const { files } = packaged.production!;
+  const ui = [...files].find(([name]) => name.endsWith('!handlers/ui.js'))![1].toString();
+  expect(ui).toContain('<title>Okta events</title>');
+  expect(ui).toContain('text/javascript; charset=utf-8');
+  expect(ui).toContain('sign-in-form'); // the page's script, bundled in
+  expect(ui).toContain("frame-ancestors 'none'");
 });
 
 it.each(STAGES)(
@@ -160,6 +172,7 @@ it.each(STAGES)(
       'ReadApiLambdaFunction',
       'ReceiveLambdaFunction',
       'StoreLambdaFunction',
+      'UiLambdaFunction',
       'VerifyLambdaFunction',
     ]);
     for (const [id, fn] of functions) {
@@ -199,7 +212,7 @@ it.each(STAGES)(
     const retention = resourcesOfType(template, 'AWS::Logs::LogGroup').map(
       ([, r]) => r.Properties.RetentionInDays,
     );
-    expect(retention).toEqual(stage === 'production' ? [90, 90, 90, 90] : [14, 14, 14, 14]);
+    expect(retention).toEqual(Array(5).fill(stage === 'production' ? 90 : 14));
   },
 );
 
@@ -325,6 +338,14 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, index('byTime'), index('byType')],
     },
   ]);
+  // The event browser's function serves files and signs sessions: the token, no data.
+  expect(withoutLogs(roleOf('UiLambdaFunction'))).toEqual([
+    {
+      Effect: 'Allow',
+      Action: ['ssm:GetParameters'],
+      Resource: [ssmArn(stage, 'events-api-token')],
+    },
+  ]);
 
   // No wildcard anywhere but in log-group ARNs, in any role of the stack.
   for (const [id, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
@@ -349,12 +370,19 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
     .map(([, r]) => r.Properties.RouteKey)
     .sort();
   expect(routes).toEqual([
+    'DELETE /ui/session',
     'GET /deliveries',
     'GET /deliveries/{id}',
+    'GET /event-counts',
+    'GET /event-types',
     'GET /events',
     'GET /events/{uuid}',
     'GET /okta-webhooks-endpoint',
+    'GET /ui',
+    'GET /ui/assets/{file}',
+    'GET /ui/session',
     'POST /okta-webhooks-endpoint',
+    'POST /ui/session',
   ]);
   expect(template.Resources.HttpApi!.Properties.Name).toBe(`${stage}-okta-event-hooks`);
   expect(template.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual(
@@ -367,6 +395,7 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
     'Fn::Join': ['', [endpoint, '/okta-webhooks-endpoint']],
   });
   expect(template.Outputs.ReadApiUrl!.Value).toEqual(endpoint);
+  expect(template.Outputs.EventBrowserUrl!.Value).toEqual({ 'Fn::Join': ['', [endpoint, '/ui']] });
 });
 
 it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttles', (stage) => {
@@ -384,6 +413,8 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
     'StoreIteratorAgeAlarm',
     'StoreLambdaFunctionErrorsAlarm',
     'StoreLambdaFunctionThrottlesAlarm',
+    'UiLambdaFunctionErrorsAlarm',
+    'UiLambdaFunctionThrottlesAlarm',
     'VerifyLambdaFunctionErrorsAlarm',
     'VerifyLambdaFunctionThrottlesAlarm',
   ]);
