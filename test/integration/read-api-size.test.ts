@@ -177,7 +177,12 @@ describe('an event too large for one response as JSON text', () => {
         'content-encoding': 'gzip',
       });
       const text = gunzipSync(Buffer.from(response.body!, 'base64')).toString('utf8');
-      expect(text).toBe(path === '/events' ? `{"events":[${stored}],"nextCursor":null}` : stored);
+      if (path === '/events') {
+        expect(text.startsWith(`{"events":[${stored}],`)).toBe(true);
+        expect(JSON.parse(text).nextCursor).toBeNull();
+      } else {
+        expect(text).toBe(stored);
+      }
     }
   });
 
