@@ -13,6 +13,8 @@ import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { delivery, logEvent } from '../helpers/okta';
 
 const TOKEN = 'read-token-1';
+/** The open mode (no secret, no token) runs only under serverless offline, which sets this. */
+const OFFLINE = { IS_OFFLINE: 'true' };
 let db: TestDynamoDb;
 let tableName: string;
 let handler: ReturnType<typeof createReadApiHandler>;
@@ -24,7 +26,7 @@ beforeAll(async () => {
   tableName = await db.newTable();
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   const receive = createDeliveryHandler({
-    config: loadConfig({ EVENTS_TABLE: tableName }),
+    config: loadConfig({ ...OFFLINE, EVENTS_TABLE: tableName }),
     store: new EventStore(db.client, tableName),
     now: () => new Date('2026-11-02T00:00:00.000Z'),
   });
@@ -103,7 +105,7 @@ it('accepts either rotation token and refuses anything else with 401', async () 
   }
 });
 
-it('is off on a deployed stage with no token, and open on the local stage', async () => {
+it('is off on a deployed stage with no token, and open on the local stage under serverless offline', async () => {
   const off = createReadApiHandler({
     config: loadConfig({ STAGE: 'production', EVENTS_TABLE: tableName }),
   });
@@ -111,7 +113,7 @@ it('is off on a deployed stage with no token, and open on the local stage', asyn
   expect(response.statusCode).toBe(403);
   expect(JSON.parse(response.body!).error).toBe('read_api_disabled');
   const local = createReadApiHandler({
-    config: loadConfig({ EVENTS_TABLE: tableName }),
+    config: loadConfig({ ...OFFLINE, EVENTS_TABLE: tableName }),
     queries: new EventQueries(db.client, tableName),
   });
   expect((await local(v2Event({ method: 'GET', path: '/events' }))).statusCode).toBe(200);
@@ -156,7 +158,7 @@ it('sets expiresAt from RETENTION_DAYS, counted from receipt; 0 keeps events for
 
   const forever = await db.newTable();
   const receive = createDeliveryHandler({
-    config: loadConfig({ EVENTS_TABLE: forever, RETENTION_DAYS: '0' }),
+    config: loadConfig({ ...OFFLINE, EVENTS_TABLE: forever, RETENTION_DAYS: '0' }),
     store: new EventStore(db.client, forever),
   });
   const event = logEvent();
