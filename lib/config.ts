@@ -1,3 +1,4 @@
+import type { AwsCredentials } from './aws/sigv4';
 import { ConfigError } from './errors';
 
 /**
@@ -131,6 +132,20 @@ export function assertSecured(config: Config): void {
       `Stage "${config.stage}" has no OKTA_AUTH_SECRET or HOOKDECK_SIGNING_SECRET${where}${why}: refusing every request`,
     );
   }
+}
+
+/**
+ * The credentials of the function's role, which Lambda puts in the environment (temporary, with
+ * a session token); read only to call SSM (lib/secrets.ts). The DynamoDB client reads the same
+ * variables through the SDK's own provider chain.
+ */
+export function awsCredentialsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): AwsCredentials | undefined {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN?.trim() || undefined };
 }
 
 let cached: Config | undefined;

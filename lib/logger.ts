@@ -19,6 +19,8 @@ export interface RequestLog {
   /** Error code and message of a refusal or failure: our own words, never the caller's input. */
   error?: string;
   reason?: string;
+  /** Something the operator should know although the request was served (stale secrets). */
+  warning?: string;
 }
 
 export type LogFormat = 'json' | 'pretty';

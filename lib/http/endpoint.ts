@@ -58,7 +58,11 @@ export function createEndpoint(
     try {
       const baseConfig = deps.config ?? containerConfig();
       format = baseConfig.logFormat;
-      const config = await (deps.secrets ?? secretResolver()).resolve(baseConfig, secrets);
+      const config = await (deps.secrets ?? secretResolver()).resolve(
+        baseConfig,
+        secrets,
+        (warning) => (log.warning = warning),
+      );
       const caller = authenticateCaller(request, config);
       log.caller = caller;
       response = await handle({ request, config, caller, log, started });
@@ -68,6 +72,7 @@ export function createEndpoint(
       log.error = (JSON.parse(response.body ?? '{}') as { error?: string }).error;
       log.reason = error instanceof Error ? error.message : String(error);
     }
+    if (log.warning && log.level === 'info') log.level = 'warn';
     log.status = response.statusCode;
     log.ms = Math.round(performance.now() - started);
     logRequest(log, format);

@@ -187,6 +187,16 @@ it('keeps the DynamoDB client out of the verify bundle (it touches no data; cold
   expect(code('verify').includes('DynamoDB_20120810')).toBe(false);
 });
 
+it('bundles no SSM client: secrets are read with one signed call (cold start)', () => {
+  const { files } = packaged.production!;
+  const bundles = [...files].filter(([name]) => /!handlers\/[\w-]+\.js$/.test(name));
+  expect(bundles).toHaveLength(3);
+  // Only the SDK's SSM client carries its service namespace; our call names its target.
+  const withClient = bundles.filter(([, code]) => code.includes('com.amazonaws.ssm'));
+  expect(withClient.map(([name]) => name)).toEqual([]);
+  for (const [, code] of bundles) expect(code.includes('AmazonSSM.GetParameters')).toBe(true);
+});
+
 it.each(STAGES)(
   '%s: functions on nodejs22.x/arm64, minified, environment holding names only',
   (stage) => {
