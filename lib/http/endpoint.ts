@@ -12,7 +12,8 @@ import {
   errorResponse,
   parseRequest,
 } from './http';
-import { type RequestLog, logRequest } from '../logger';
+import { type RequestLog, causesForLog, logRequest, problemsForLog } from '../logger';
+import { RequestError } from '../errors';
 import { type SecretName, type SecretResolver, WEBHOOK_SECRETS, secretResolver } from '../secrets';
 
 export interface EndpointContext {
@@ -52,6 +53,7 @@ export function createEndpoint(
       path: request.path,
       status: 0,
       ms: 0,
+      sourceIp: request.sourceIp,
     };
     let format: Config['logFormat'] = 'json';
     let response: HttpResponse;
@@ -71,6 +73,11 @@ export function createEndpoint(
       log.level = response.statusCode >= 500 ? 'error' : 'warn';
       log.error = (JSON.parse(response.body ?? '{}') as { error?: string }).error;
       log.reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof RequestError && error.problems?.length) {
+        log.problems = problemsForLog(error.problems);
+      }
+      const causes = causesForLog(error);
+      if (causes.length > 0) log.causes = causes;
     }
     if (log.warning && log.level === 'info') log.level = 'warn';
     log.status = response.statusCode;
