@@ -6,11 +6,14 @@
  *   such a request was accepted locally and answered 415 on AWS: the header is removed again;
  * - of a header sent several times it keeps the last value, where API Gateway joins them with
  *   commas ("Duplicate headers are combined with commas", HTTP API payload format 2.0), so two
- *   Authorization headers passed locally with the right one last: they are joined again.
+ *   Authorization headers passed locally with the right one last: they are joined again;
+ * - every request has the same request id, "offlineContext_resourceId": each gets its own, as
+ *   API Gateway gives it, so log lines can be told apart.
  * It runs only under `serverless offline` (npm start, the tests); package and deploy never load
  * it. docs/http-api.md lists what still differs.
  */
 const { AsyncLocalStorage } = require('node:async_hooks');
+const { randomBytes } = require('node:crypto');
 const http = require('node:http');
 const { dirname, join } = require('node:path');
 const { pathToFileURL } = require('node:url');
@@ -36,6 +39,10 @@ function asApiGateway(event, rawHeaders) {
   if (!sent.has('content-type')) delete event.headers['content-type'];
   for (const [name, values] of sent) {
     if (values.length > 1 && !NOT_JOINED.has(name)) event.headers[name] = values.join(',');
+  }
+  if (event.requestContext?.requestId === 'offlineContext_resourceId') {
+    // API Gateway's are 16 characters, letters, digits and "=", e.g. "JKJaXmPLvHcESHA=".
+    event.requestContext.requestId = randomBytes(12).toString('base64').replace(/[+/]/g, 'x');
   }
   return event;
 }

@@ -227,6 +227,18 @@ function rawRequest(
 }
 
 describe('as API Gateway does (deploy/offline-as-api-gateway.js)', () => {
+  it('gives each request its own request id', async () => {
+    const challenge = { 'x-okta-verification-challenge': 'c', authorization: SECRET };
+    await rawRequest('GET', challenge);
+    await rawRequest('GET', challenge);
+    const ids = offlineLines
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as { requestId: string }).requestId);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => /^[\w=]{16}$/.test(id))).toBe(true);
+  });
+
   it('answers 415 to a delivery without Content-Type (serverless offline would add one)', async () => {
     const answer = await rawRequest('POST', { authorization: SECRET }, sampleDeliveryText);
     expect(answer.status).toBe(415);
