@@ -204,11 +204,18 @@ it('builds the event browser into the ui bundle: page, script and style, nothing
 it('bundles no SSM client: secrets are read with one signed call (cold start)', () => {
   const { files } = packaged.production!;
   const bundles = [...files].filter(([name]) => /!handlers\/[\w-]+\.js$/.test(name));
-  expect(bundles).toHaveLength(3);
+  expect(bundles).toHaveLength(5); // verify, receive, store, readApi, ui
   // Only the SDK's SSM client carries its service namespace; our call names its target.
   const withClient = bundles.filter(([, code]) => code.includes('com.amazonaws.ssm'));
   expect(withClient.map(([name]) => name)).toEqual([]);
-  for (const [, code] of bundles) expect(code.includes('AmazonSSM.GetParameters')).toBe(true);
+  // Every function that reads secrets reads them this way; store reads none.
+  const reading = bundles.filter(([, code]) => code.includes('AmazonSSM.GetParameters'));
+  expect(reading.map(([name]) => name.replace(/.*!handlers\//, '')).sort()).toEqual([
+    'read-api.js',
+    'receive.js',
+    'ui.js',
+    'verify.js',
+  ]);
 });
 
 it.each(STAGES)(

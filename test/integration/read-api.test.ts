@@ -25,6 +25,7 @@ async function receiveAndStore(
   const config = loadConfig({
     ...OFFLINE,
     EVENTS_TABLE: table,
+    DYNAMODB_ENDPOINT: db.local.endpoint,
     REQUEST_BUDGET_MS: '60000',
     ...env,
   });
@@ -40,6 +41,7 @@ async function receiveAndStore(
     );
     expect(response.statusCode).toBe(204);
     await streams.idle();
+    expect(streams.failures).toEqual([]);
   } finally {
     await streams.stop();
   }
