@@ -15,7 +15,8 @@ import {
   parseTime,
 } from '../store/event-queries';
 import { compactJson, reindentJson } from '../okta/json-text';
-import { printable, printableJson, shorten } from '../printable';
+import { escapeControls, sliceForLog } from '../logger';
+import { printableJson } from '../printable';
 import { ReadApiClient, ReadApiError } from '../read-api/read-api-client';
 import { storeReceivedDelivery, storesFor } from '../stream/store-deliveries';
 
@@ -101,12 +102,13 @@ export function localEventsSource(env: NodeJS.ProcessEnv): {
  */
 function fieldText(value: unknown): string {
   if (value === undefined || value === null || value === '') return '-';
-  return printable(typeof value === 'string' ? value : JSON.stringify(value));
+  return escapeControls(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
 function column(value: unknown, width: number): string {
   const text = fieldText(value);
-  return text.length > width ? shorten(text, width) : text.padEnd(width);
+  const cut = text.length > width ? sliceForLog(text, width - 1) : text;
+  return cut === text ? text.padEnd(width) : cut;
 }
 
 type Entity = { alternateId?: unknown; id?: unknown; displayName?: unknown } | null | undefined;

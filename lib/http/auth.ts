@@ -8,7 +8,7 @@
  *   Hookdeck signature never stands in for it: anyone can post to a public Hookdeck source.
  * - HOOKDECK_SIGNING_SECRET set: a request carrying x-hookdeck-signature(-2) must match one of
  *   its values. With no Okta secret configured, the signature is required on every request.
- * - Neither set: only the local stage runs, open (see config.assertSecured).
+ * - Neither set: only the local stage under serverless offline runs, open (config.assertSecured).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config';
@@ -88,15 +88,16 @@ export function authenticate(
  * The read API's caller: `Authorization: Bearer <EVENTS_API_TOKEN>`, a credential separate from
  * Okta's secret so that holding one does not grant the other, or the event browser's session
  * cookie, signed with such a token (lib/http/session.ts). A bearer header, when sent, decides.
- * With no token configured the read API is open on the local stage and off (403) everywhere else.
+ * With no token configured the read API is open on the local stage under serverless offline
+ * and off (403) everywhere else.
  */
 export function authenticateReader(
   headers: Record<string, string>,
-  config: Pick<Config, 'stage' | 'eventsApiTokens'>,
+  config: Pick<Config, 'mayRunOpen' | 'eventsApiTokens'>,
   nowMs = Date.now(),
 ): Caller {
   if (config.eventsApiTokens.length === 0) {
-    if (config.stage === 'local') return 'unauthenticated';
+    if (config.mayRunOpen) return 'unauthenticated';
     throw new RequestError(
       403,
       'read_api_disabled',

@@ -60,14 +60,32 @@ export function expiryFor(receivedAt: Date, retentionDays: number): number | und
     : undefined;
 }
 
+/** Okta's `published` shape: an ISO 8601 date, or date-time with or without an offset. */
+const ISO_TIME =
+  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
 /**
- * Okta's `published` as a sortable canonical ISO string; a value that is not a time is kept
- * (shortened, so the key stays under DynamoDB's 1 KB sort key limit) and sorts as text.
+ * Time keys of a `published` that is not a time start with this. Real times (1970 to 9999)
+ * start with a digit from 1 to 9, so these sort below all of them: at the old end of every
+ * listing. An event whose time is unknown cannot claim to be recent: there it no longer sits at
+ * the top of every newest-first listing for ever, it stays reachable (the last pages, `until`),
+ * and it falls outside every `since`, as an event of unknown time should.
+ */
+export const NOT_A_TIME_PREFIX = '0000-not-a-time:';
+
+/**
+ * Okta's `published` as a sortable canonical ISO string (a date-time without an offset is taken
+ * as UTC, as Okta writes them, never as the machine's zone). A value that is not a time keeps at
+ * most 64 code points of its text (the key stays far under DynamoDB's 1 KB sort key limit).
  */
 export function canonicalTime(published: string): string {
-  const ms = Date.parse(published);
+  const iso = ISO_TIME.exec(published);
+  const utc = iso && published.includes('T') && iso[1] === undefined ? `${published}Z` : published;
+  const ms = iso ? Date.parse(utc) : NaN;
   if (Number.isFinite(ms) && ms >= 0 && ms < 253402300800000) return new Date(ms).toISOString();
-  return published.slice(0, 64);
+  // 64 code points take at most 128 code units: cut there first, so a huge value costs nothing.
+  const text = Array.from(published.slice(0, 128)).slice(0, 64).join('').toWellFormed();
+  return NOT_A_TIME_PREFIX + text;
 }
 
 /** Longest user id or login that gets a link item; longer ones cannot be real Okta values. */

@@ -112,6 +112,44 @@ afterAll(() => {
   for (const { out } of Object.values(packaged)) rmSync(out, { recursive: true, force: true });
 });
 
+it.each([
+  [
+    [],
+    'The local stage is for npm start and the tests only, never deployed: add --stage staging or --stage production.',
+  ],
+  [
+    ['--stage', 'prod'],
+    'Stage "prod" has no params.prod.secretsPath in serverless.yml: add one (see docs/deploying.md) or use --stage staging or --stage production.',
+  ],
+])(
+  'refuses to package %j (no secrets path: the stack would run open or refuse everything) with one line',
+  async (args, line) => {
+    const out = mkdtempSync(join(tmpdir(), 'okta-hooks-undeployable-'));
+    try {
+      const result = await run(
+        [
+          join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'),
+          'package',
+          ...args,
+          '--package',
+          out,
+        ],
+        {
+          ESBUILD_WORK_FOLDER: `.esbuild/package-undeployable-${process.pid}`,
+          SLS_TELEMETRY_DISABLED: '1',
+        },
+      );
+      expect(result.code).toBe(1);
+      // osls prints its errors on stdout, as "Error:" and the message.
+      expect(result.stdout.split('\n')).toEqual(expect.arrayContaining(['Error:', line]));
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  },
+  60_000,
+);
+
 function resourcesOfType(template: Template, type: string): [string, Resource][] {
   return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 }
@@ -161,6 +199,23 @@ it('builds the event browser into the ui bundle: page, script and style, nothing
   expect(ui).toContain('text/javascript; charset=utf-8');
   expect(ui).toContain('sign-in-form'); // the page's script, bundled in
   expect(ui).toContain("frame-ancestors 'none'");
+});
+
+it('bundles no SSM client: secrets are read with one signed call (cold start)', () => {
+  const { files } = packaged.production!;
+  const bundles = [...files].filter(([name]) => /!handlers\/[\w-]+\.js$/.test(name));
+  expect(bundles).toHaveLength(5); // verify, receive, store, readApi, ui
+  // Only the SDK's SSM client carries its service namespace; our call names its target.
+  const withClient = bundles.filter(([, code]) => code.includes('com.amazonaws.ssm'));
+  expect(withClient.map(([name]) => name)).toEqual([]);
+  // Every function that reads secrets reads them this way; store reads none.
+  const reading = bundles.filter(([, code]) => code.includes('AmazonSSM.GetParameters'));
+  expect(reading.map(([name]) => name.replace(/.*!handlers\//, '')).sort()).toEqual([
+    'read-api.js',
+    'receive.js',
+    'ui.js',
+    'verify.js',
+  ]);
 });
 
 it.each(STAGES)(

@@ -114,7 +114,7 @@ it('escapes control characters in every printed field, so a field cannot forge a
   expect(out[0]).not.toMatch(CONTROL);
   expect(out[0]).toContain('user.session.start\\u001b[2K');
   expect(out[0]).toContain('eve@example.com\\u001b[1A');
-  expect(out[0]).toContain('app\\r\\u009b2K\\u0007\\n00000000-forged');
+  expect(out[0]).toContain('app\\u000d\\u009b2K\\u0007\\u000a00000000-forged');
 
   const deliveries = await events(['deliveries', '--since', '2026-01-01']);
   expect(deliveries.code).toBe(0);

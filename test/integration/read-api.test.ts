@@ -24,6 +24,7 @@ async function receiveAndStore(
 ) {
   // A generous budget: what is tested here is reading, not a busy machine's first request.
   const config = loadConfig({
+    ...OFFLINE,
     EVENTS_TABLE: table,
     DYNAMODB_ENDPOINT: db.local.endpoint,
     REQUEST_BUDGET_MS: '60000',
@@ -41,12 +42,15 @@ async function receiveAndStore(
     );
     expect(response.statusCode).toBe(204);
     await streams.idle();
+    expect(streams.failures).toEqual([]);
   } finally {
     await streams.stop();
   }
 }
 
 const TOKEN = 'read-token-1';
+/** The open mode (no secret, no token) runs only under serverless offline, which sets this. */
+const OFFLINE = { IS_OFFLINE: 'true' };
 let db: TestDynamoDb;
 let tableName: string;
 let handler: ReturnType<typeof createReadApiHandler>;
@@ -150,7 +154,7 @@ it('accepts either rotation token and refuses anything else with 401', async () 
   }
 });
 
-it('is off on a deployed stage with no token, and open on the local stage', async () => {
+it('is off on a deployed stage with no token, and open on the local stage under serverless offline', async () => {
   const off = createReadApiHandler({
     config: loadConfig({ STAGE: 'production', EVENTS_TABLE: tableName }),
   });
@@ -158,7 +162,7 @@ it('is off on a deployed stage with no token, and open on the local stage', asyn
   expect(response.statusCode).toBe(403);
   expect(JSON.parse(response.body!).error).toBe('read_api_disabled');
   const local = createReadApiHandler({
-    config: loadConfig({ EVENTS_TABLE: tableName }),
+    config: loadConfig({ ...OFFLINE, EVENTS_TABLE: tableName }),
     queries: new EventQueries(db.client, tableName),
   });
   expect((await local(v2Event({ method: 'GET', path: '/events' }))).statusCode).toBe(200);
@@ -246,7 +250,7 @@ describe('parameters are echoed short and escaped, in bodies and in the log', ()
 
   it('keeps a request to one pretty log line: a newline or ESC in a parameter or the path forges none', async () => {
     const pretty = createReadApiHandler({
-      config: loadConfig({ EVENTS_TABLE: tableName, LOG_FORMAT: 'pretty' }),
+      config: loadConfig({ ...OFFLINE, EVENTS_TABLE: tableName, LOG_FORMAT: 'pretty' }),
       queries: new EventQueries(db.client, tableName),
     });
     const lines: string[] = [];
@@ -263,8 +267,8 @@ describe('parameters are echoed short and escaped, in bodies and in the log', ()
     expect(lines).toHaveLength(3);
     // eslint-disable-next-line no-control-regex -- matching control characters is the point
     for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
-    expect(lines[0]).toContain('got "1\\n21:40:00 POST');
+    expect(lines[0]).toContain('got "1\\u000a21:40:00 POST');
     expect(lines[1]).toContain('got "2026\\u001b[2J\\u009b2K"');
-    expect(lines[2]).toContain('/nope\\n\\u001b[31mred');
+    expect(lines[2]).toContain('/nope\\u000a\\u001b[31mred');
   });
 });

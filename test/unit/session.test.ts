@@ -96,7 +96,7 @@ describe('cookies', () => {
 });
 
 describe('authenticateReader with a session cookie', () => {
-  const config = { stage: 'staging', eventsApiTokens: ['old-token', TOKEN] };
+  const config = { mayRunOpen: false, eventsApiTokens: ['old-token', TOKEN] };
   const cookie = (value: string) => ({ cookie: `okta-events-session=${value}` });
 
   it('accepts a valid session as caller "session"', () => {
@@ -131,11 +131,11 @@ describe('authenticateReader with a session cookie', () => {
 
   it('without a token configured: open on the local stage, off (403) elsewhere, cookie or not', () => {
     const session = cookie(signSession(TOKEN, inAnHour));
-    expect(authenticateReader(session, { stage: 'local', eventsApiTokens: [] }, NOW)).toBe(
+    expect(authenticateReader(session, { mayRunOpen: true, eventsApiTokens: [] }, NOW)).toBe(
       'unauthenticated',
     );
     expect(
-      refusal(() => authenticateReader(session, { stage: 'production', eventsApiTokens: [] }, NOW))
+      refusal(() => authenticateReader(session, { mayRunOpen: false, eventsApiTokens: [] }, NOW))
         .status,
     ).toBe(403);
   });
