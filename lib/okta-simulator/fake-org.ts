@@ -93,8 +93,11 @@ export interface FakeOrg {
   port: number;
   /** Every request, in order. */
   readonly requests: RecordedRequest[];
-  /** Records events in the System Log, persisted now (late events are events published earlier). */
-  addEvents(events: ReadonlyArray<string | object>): void;
+  /**
+   * Records events in the System Log, persisted now (late events are events published earlier),
+   * or at `persistedAtMs` for history that was already there (never before an earlier event).
+   */
+  addEvents(events: ReadonlyArray<string | object>, persistedAtMs?: number): void;
   /** The exact JSON text of every event in the log, in persistence order. */
   eventTexts(): string[];
   /** The next `count` logs requests are answered `status` (429 with rate-limit headers, 5xx). */
@@ -206,12 +209,12 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     linkStyle: options.linkStyle ?? 'lines',
     rateLimit: options.rateLimit ?? { limit: 60, windowMs: 60_000 },
     eventHooks: new Map(Object.entries(options.eventHooks ?? {})),
-    addEvents(list: ReadonlyArray<string | object>) {
+    addEvents(list: ReadonlyArray<string | object>, persistedAtMs?: number) {
       for (const item of list) {
         const text = typeof item === 'string' ? item : JSON.stringify(item);
         const event = JSON.parse(text) as { uuid: string; eventType: string; published: string };
         // Persistence times only go up, even when two events arrive in the same millisecond.
-        lastPersisted = Math.max(now(), lastPersisted);
+        lastPersisted = Math.max(persistedAtMs ?? now(), lastPersisted);
         events.push({
           text,
           uuid: event.uuid,
