@@ -228,13 +228,13 @@ function fraction(values: Values, name: string): number {
   return value;
 }
 
-export function parseTypes(raw: string): EventType[] {
+export function parseTypes(raw: string, option = '--type'): EventType[] {
   if (raw === 'all') return [...EVENT_TYPES];
   const types = raw.split(',').map((t) => t.trim());
   for (const type of types) {
     if (!isEventType(type)) {
       throw new UsageError(
-        `unknown event type "${type}" in --type; use "all" or a comma list of: ${EVENT_TYPES.join(', ')}`,
+        `unknown event type "${type}" in ${option}; use "all" or a comma list of: ${EVENT_TYPES.join(', ')}`,
       );
     }
   }
@@ -502,7 +502,7 @@ async function serveCommand(values: Values, io: CliOutput): Promise<number> {
       publicKeyFile,
       keyId: optionalString(values, 'key-id'),
       hookId: optionalString(values, 'hook-id') ?? EVENT_HOOK_ID,
-      hookTypes: parseTypes(optionalString(values, 'hook-types') ?? 'all'),
+      hookTypes: parseTypes(optionalString(values, 'hook-types') ?? 'all', '--hook-types'),
       rateLimit: wholeNumber(values, 'rate-limit', 60, 1_000_000),
       linkStyle,
     },

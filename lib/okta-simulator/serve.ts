@@ -2,7 +2,7 @@
  * `npm run okta -- serve`: the fake Okta org (fake-org.ts) as a long-running process, so that
  * `send --org` can record events in its System Log and `npm run reconcile` can read them back.
  */
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parsePrivateKey } from '../okta/okta-auth';
 import { type FakeOrgClient, startFakeOktaOrg } from './fake-org';
@@ -39,7 +39,7 @@ export async function serveFakeOrg(
     } else if (env.OKTA_PRIVATE_KEY?.trim()) {
       // The org only ever holds the public half, as Okta does.
       const { key } = parsePrivateKey(env.OKTA_PRIVATE_KEY);
-      publicKey = key.export({ type: 'spki', format: 'pem' }).toString();
+      publicKey = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
     } else {
       throw new Error(
         'serve: a service app needs its public key: --public-key FILE, or OKTA_PRIVATE_KEY in the environment',

@@ -10,6 +10,7 @@
  * - already stored: the hook (or an earlier pass) stored it first; nothing is overwritten;
  * - not stored: read only to be reported (`event_hook.delivery` when types are filtered).
  */
+import { setMaxListeners } from 'node:events';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StorageUnavailableError } from '../errors';
 import type { ReconcileLog } from '../logger';
@@ -82,6 +83,8 @@ export interface PassOptions {
   /** Epoch ms by which the pass must have stopped (the function's timeout, less a margin). */
   deadline?: number;
   pageReserveMs?: number;
+  /** Events per page (Okta's largest, 1000, unless a test wants many pages of few events). */
+  pageSize?: number;
   onPage?: (progress: PassResult) => void;
 }
 
@@ -142,7 +145,12 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
     let url: string;
     if (bounded) {
       result.from = 'since';
-      url = client.logsUrl({ since: options.since ?? new Date(0), until: options.until, filter });
+      url = client.logsUrl({
+        since: options.since ?? new Date(0),
+        until: options.until,
+        filter,
+        limit: options.pageSize,
+      });
     } else {
       cursor = await cursors.load(client.orgUrl);
       let since: number | undefined;
@@ -161,7 +169,9 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
         );
       }
       url =
-        since === undefined ? cursor!.nextUrl : client.logsUrl({ since: new Date(since), filter });
+        since === undefined
+          ? cursor!.nextUrl
+          : client.logsUrl({ since: new Date(since), filter, limit: options.pageSize });
       completeUntil = since ?? Date.parse(cursor!.completeUntil);
     }
     let version = cursor?.version ?? 0;
@@ -196,6 +206,7 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
           options.deadline === undefined
             ? undefined
             : AbortSignal.timeout(Math.max(options.deadline - now(), 1));
+        if (signal) setMaxListeners(0, signal); // one listener per concurrent write
         const written = await storeMissing(deps, options, toStore, new Date(now()), signal).catch(
           (error: unknown) => {
             if (signal?.aborted) throw new DeadlineReached('storing a page ran into the deadline');

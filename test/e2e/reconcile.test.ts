@@ -113,29 +113,45 @@ it('send --drop 0.2 loses a fifth of 2,000 events; reconcile stores every one ex
     '0.2',
   ]);
   expect(sent.stderr).toBe('');
-  expect(sent.code).toBe(0);
   expect(sent.stdout).toContain(
     `dropped 8 of 40 deliveries (400 events): in the System Log of ${serve.url} with an event_hook.delivery failure each, never delivered`,
   );
-  // What the hook delivered is stored (a moment after the 204 once storage runs off the stream).
+  // On a loaded machine some 50-event deliveries may also fail for real (503 twice): Okta, and
+  // the simulator, log those as event_hook.delivery failures too, and the reconciler recovers
+  // their events like the dropped ones.
+  const accepted = Number(/accepted (\d+)/.exec(sent.stdout)![1]);
+  const failed = 32 - accepted;
+  expect(sent.code).toBe(failed === 0 ? 0 : 1);
+  // What the hook delivered is stored (a moment after the 204 once storage runs off the stream;
+  // a delivery answered 503 may have stored some of its events too).
   const started = Date.now();
-  while ((await storedEvents()).length < 1600 && Date.now() - started < 60_000) {
+  while ((await storedEvents()).length < accepted * 50 && Date.now() - started < 60_000) {
     await new Promise((r) => setTimeout(r, 250));
   }
-  expect(await storedEvents()).toHaveLength(1600);
+  await new Promise((r) => setTimeout(r, 1000));
+  const delivered = (await storedEvents()).length;
+  expect(delivered).toBeGreaterThanOrEqual(accepted * 50);
+  expect(delivered).toBeLessThanOrEqual(1600);
 
   const first = await reconcile();
-  expect(first.stderr).toBe('');
+  // stderr holds progress lines only (one a second at most, on a slow run).
+  for (const line of first.stderr.split('\n').filter(Boolean)) {
+    expect(line).toMatch(/^… page \d+: read \d+, recovered \d+, already stored \d+, up to \S+$/);
+  }
   expect(first.code).toBe(0);
+  const failures = 8 + failed;
   expect(first.stdout.trim()).toMatch(
     new RegExp(
-      `^reconcile 127\\.0\\.0\\.1:\\d+: caught up, read 2008 events in 4 pages, recovered 400, already stored 1600, not stored 8, hook delivery failures 8, 5 requests to Okta \\(\\+1 token\\), lag 0 s, [\\d.]+ s$`,
+      `^reconcile 127\\.0\\.0\\.1:\\d+: caught up, read ${2000 + failures} events in 4 pages, ` +
+        `recovered ${2000 - delivered}, already stored ${delivered}, not stored ${failures}, ` +
+        `hook delivery failures ${failures}, 5 requests to Okta \\(\\+1 token\\), lag 0 s, [\\d.]+ s$`,
     ),
   );
   const stored = await storedEvents();
   expect(stored).toHaveLength(2000);
   expect(new Set(stored.map((i) => i.uuid!.S)).size).toBe(2000);
-  expect(stored.filter((i) => i.origin?.S === 'systemLog')).toHaveLength(400);
+  expect(stored.filter((i) => i.origin?.S === 'systemLog')).toHaveLength(2000 - delivered);
+  expect(stored.filter((i) => i.origin?.S === 'hook')).toHaveLength(delivered);
 
   // Right after: at most 2 requests (the hook's types, one empty page), nothing stored.
   const second = await reconcile();

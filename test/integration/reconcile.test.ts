@@ -83,7 +83,7 @@ const events = (count: number, types: LogEvent['eventType'][] = ['user.session.s
 
 it('first run reads SYSTEM_LOG_LOOKBACK_HOURS back, stores each event exactly as Okta returned it', async () => {
   const old = events(3);
-  const recent = events(250, ['user.session.start', 'user.lifecycle.create']);
+  const recent = events(120, ['user.session.start', 'user.lifecycle.create']);
   fake.addEvents(old, Date.now() - 30 * 3_600_000);
   fake.addEvents(recent, Date.now() - 2 * 3_600_000);
 
@@ -91,8 +91,8 @@ it('first run reads SYSTEM_LOG_LOOKBACK_HOURS back, stores each event exactly as
   expect(result).toMatchObject({
     status: 'caught-up',
     from: 'lookback',
-    read: 250,
-    recovered: 250,
+    read: 120,
+    recovered: 120,
     alreadyStored: 0,
     requests: 2, // one page of events, one empty page
   });
@@ -100,7 +100,7 @@ it('first run reads SYSTEM_LOG_LOOKBACK_HOURS back, stores each event exactly as
   expect(Math.abs(since - (Date.now() - 24 * 3_600_000))).toBeLessThan(60_000);
 
   const stored = await storedEvents();
-  expect(stored).toHaveLength(250);
+  expect(stored).toHaveLength(120);
   const texts = new Map(fake.eventTexts().map((t) => [JSON.parse(t).uuid as string, t]));
   for (const item of stored) {
     expect(eventJson(item)).toBe(texts.get(item.uuid!.S!)); // byte for byte
@@ -154,12 +154,12 @@ it('keeps what the hook stored first and counts only the rest as recovered; a se
 
 describe('resuming after a crash between a page’s writes and its cursor save', () => {
   it.each([
-    ['after all its writes', 1000],
-    ['half-way through its writes', 400],
+    ['after all its writes', 10],
+    ['half-way through its writes', 4],
   ])(
     '%s: nothing lost, nothing stored twice, one page read again',
     async (_, writtenBeforeCrash) => {
-      fake.addEvents(events(3500));
+      fake.addEvents(events(35)); // pages of 10: 10, 10, 10, 5, then an empty one
       const config = configFor();
       const client = createSystemLogClient(config);
       const real = new EventStore(db.client, table);
@@ -171,13 +171,13 @@ describe('resuming after a crash between a page’s writes and its cursor save',
           throw new Error('the process died');
         },
       };
-      const options: PassOptions = { lookbackHours: 24, retentionDays: 90 };
+      const options: PassOptions = { lookbackHours: 24, retentionDays: 90, pageSize: 10 };
       const deps = { client, dynamodb: db.client, tableName: table };
       const crashed = await reconcilePass({ ...deps, store: crashing }, options);
       expect(crashed).toMatchObject({
         status: 'failed',
         pages: 3,
-        recovered: 2000,
+        recovered: 20,
         reason: 'Error: the process died',
       });
       const thirdPage = logRequests()[2]!;
@@ -186,17 +186,17 @@ describe('resuming after a crash between a page’s writes and its cursor save',
       expect(resumed).toMatchObject({
         status: 'caught-up',
         from: 'cursor',
-        pages: 3, // page 3 again, page 4 (500), the empty page
-        read: 1500,
-        recovered: 1500 - writtenBeforeCrash,
+        pages: 3, // page 3 again, page 4 (5 events), the empty page
+        read: 15,
+        recovered: 15 - writtenBeforeCrash,
         alreadyStored: writtenBeforeCrash,
       });
       // It began exactly at the page whose cursor was not saved.
       expect(logRequests()[3]!.query.toString()).toBe(thirdPage.query.toString());
 
       const stored = await storedEvents();
-      expect(stored).toHaveLength(3500);
-      expect(new Set(stored.map((i) => i.uuid!.S)).size).toBe(3500);
+      expect(stored).toHaveLength(35);
+      expect(new Set(stored.map((i) => i.uuid!.S)).size).toBe(35);
     },
   );
 });
@@ -204,7 +204,7 @@ describe('resuming after a crash between a page’s writes and its cursor save',
 it('waits out a 429 until the reset and goes on', async () => {
   await fake.stop();
   await org({ rateLimit: { limit: 100, windowMs: 2000 } });
-  fake.addEvents(events(2500));
+  fake.addEvents(events(25));
   const client = createSystemLogClient(configFor());
   const store = new EventStore(db.client, table);
   let calls = 0;
@@ -220,18 +220,18 @@ it('waits out a 429 until the reset and goes on', async () => {
         },
       },
     },
-    { lookbackHours: 24, retentionDays: 90 },
+    { lookbackHours: 24, retentionDays: 90, pageSize: 10 },
   );
   expect(result).toMatchObject({
     status: 'caught-up',
-    read: 2500,
-    recovered: 2500,
+    read: 25,
+    recovered: 25,
     rateLimited: 1,
     requests: 5,
   });
   expect(result.rateLimitWaitMs).toBeGreaterThan(0);
   expect(logRequests().map((r) => r.status)).toEqual([200, 429, 200, 200, 200]);
-  expect(await storedEvents()).toHaveLength(2500);
+  expect(await storedEvents()).toHaveLength(25);
 });
 
 it('finds late events: persisted after the cursor passed their published time', async () => {
@@ -294,7 +294,7 @@ it('stores event_hook.delivery events too when every type is reconciled', async 
 });
 
 it('stops before the deadline with the cursor saved, and the next pass goes on from there', async () => {
-  fake.addEvents(events(2500));
+  fake.addEvents(events(25));
   const config = configFor();
   const store = new EventStore(db.client, table);
   let clock = Date.now();
@@ -313,14 +313,14 @@ it('stops before the deadline with the cursor saved, and the next pass goes on f
         },
       },
     },
-    { lookbackHours: 24, retentionDays: 90, deadline },
+    { lookbackHours: 24, retentionDays: 90, deadline, pageSize: 10 },
   );
-  expect(result).toMatchObject({ status: 'deadline', pages: 1, recovered: 1000 });
-  expect(await pass()).toMatchObject({
+  expect(result).toMatchObject({ status: 'deadline', pages: 1, recovered: 10 });
+  expect(await pass({}, { pageSize: 10 })).toMatchObject({
     status: 'caught-up',
     from: 'cursor',
-    read: 1500,
-    recovered: 1500,
+    read: 15,
+    recovered: 15,
   });
 });
 
@@ -345,6 +345,7 @@ it('--since and --until read a bounded window and leave the cursor alone', async
 it('a pass that finds the cursor moved by another pass stops instead of moving it back', async () => {
   fake.addEvents(events(10));
   await pass();
+  fake.addEvents(events(3)); // new events, so that the pass below writes
   // Another pass saved meanwhile: the version this one would expect is gone.
   await db.client.send(
     new PutItemCommand({
