@@ -83,7 +83,18 @@ const events = (count: number, types: LogEvent['eventType'][] = ['user.session.s
 
 it('first run reads SYSTEM_LOG_LOOKBACK_HOURS back, stores each event exactly as Okta returned it', async () => {
   const old = events(3);
-  const recent = events(120, ['user.session.start', 'user.lifecycle.create']);
+  const recent: Array<string | LogEvent> = events(119, [
+    'user.session.start',
+    'user.lifecycle.create',
+  ]);
+  // Text that a parse and re-serialisation would change: a number beyond 2^53, an escape.
+  const [odd] = events(1);
+  recent.push(
+    JSON.stringify(odd).replace(
+      '"version":"0"',
+      '"version":"0","big":12345678901234567890,"name":"caf\\u00e9"',
+    ),
+  );
   fake.addEvents(old, Date.now() - 30 * 3_600_000);
   fake.addEvents(recent, Date.now() - 2 * 3_600_000);
 
@@ -106,7 +117,12 @@ it('first run reads SYSTEM_LOG_LOOKBACK_HOURS back, stores each event exactly as
     expect(eventJson(item)).toBe(texts.get(item.uuid!.S!)); // byte for byte
     expect(item.origin).toEqual({ S: 'systemLog' });
   }
-  expect(new Set(stored.map((i) => i.uuid!.S))).toEqual(new Set(recent.map((e) => e.uuid)));
+  expect(new Set(stored.map((i) => i.uuid!.S))).toEqual(
+    new Set([...recent.slice(0, 119).map((e) => (e as LogEvent).uuid), odd!.uuid]),
+  );
+  expect(eventJson(stored.find((i) => i.uuid!.S === odd!.uuid)!)).toContain(
+    '"big":12345678901234567890,"name":"caf\\u00e9"',
+  );
 });
 
 it('keeps what the hook stored first and counts only the rest as recovered; a second pass reads one empty page', async () => {
