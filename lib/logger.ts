@@ -14,8 +14,8 @@ export interface RequestLog {
   deliveryId?: string;
   eventTypes?: string[];
   events?: number;
-  stored?: number;
-  duplicates?: number;
+  /** Deliveries: `new`, or `again (attempt n)` for a repeat of one already received. */
+  received?: string;
   /** Error code and message of a refusal or failure: our own words, never the caller's input. */
   error?: string;
   reason?: string;
@@ -35,8 +35,10 @@ export function formatRequestLog(entry: RequestLog, format: LogFormat): string {
     const shown = entry.eventTypes.slice(0, 3).join(',');
     parts.push(entry.eventTypes.length > 3 ? `${shown},+${entry.eventTypes.length - 3}` : shown);
   }
-  if (entry.stored !== undefined)
-    parts.push(`stored=${entry.stored} duplicates=${entry.duplicates ?? 0}`);
+  if (entry.events !== undefined && entry.deliveryId !== undefined)
+    parts.push(
+      `${entry.events} event${entry.events === 1 ? '' : 's'} received ${entry.received ?? ''}`.trim(),
+    );
   if (entry.error) parts.push(`${entry.error}: ${entry.reason ?? ''}`.trim());
   parts.push(`${entry.ms}ms`);
   return parts.join(' ');
@@ -44,6 +46,43 @@ export function formatRequestLog(entry: RequestLog, format: LogFormat): string {
 
 export function logRequest(entry: RequestLog, format: LogFormat): void {
   const line = formatRequestLog(entry, format);
+  if (entry.level === 'info') console.log(line);
+  else console.error(line);
+}
+
+/** One line per delivery the store function wrote the events of (or found it could not). */
+export interface StoreLog {
+  level: 'info' | 'warn' | 'error';
+  deliveryId: string;
+  status: string;
+  events: number;
+  stored?: number;
+  duplicates?: number;
+  /** Time spent storing, and since the delivery was first received. */
+  ms: number;
+  lagMs?: number;
+  eventTypes?: string[];
+  reason?: string;
+}
+
+export function formatStoreLog(entry: StoreLog, format: LogFormat): string {
+  if (format === 'json') return JSON.stringify({ msg: 'store', ...entry });
+  const parts = [new Date().toISOString().slice(11, 19), 'STORE', entry.deliveryId.slice(0, 36)];
+  if (entry.eventTypes && entry.eventTypes.length > 0) {
+    const shown = entry.eventTypes.slice(0, 3).join(',');
+    parts.push(entry.eventTypes.length > 3 ? `${shown},+${entry.eventTypes.length - 3}` : shown);
+  }
+  if (entry.status !== 'stored') parts.push(entry.status);
+  if (entry.stored !== undefined)
+    parts.push(`stored=${entry.stored} duplicates=${entry.duplicates ?? 0}`);
+  if (entry.reason) parts.push(entry.reason);
+  parts.push(`${entry.ms}ms`);
+  if (entry.lagMs !== undefined) parts.push(`(${entry.lagMs}ms after receipt)`);
+  return parts.join(' ');
+}
+
+export function logStore(entry: StoreLog, format: LogFormat): void {
+  const line = formatStoreLog(entry, format);
   if (entry.level === 'info') console.log(line);
   else console.error(line);
 }

@@ -15,6 +15,7 @@ import {
   startServerlessOffline,
 } from '../lib/local/local-stack';
 import { loadDotEnv } from '../lib/local/dot-env';
+import { offlineInvoker, startStreamRunner } from '../lib/local/stream-runner';
 import { startReconcileLoop } from '../lib/reconcile/reconcile-loop';
 import { PROJECT_ROOT, ensureTable } from '../lib/store/table-definition';
 
@@ -35,6 +36,9 @@ const OFFLINE_NOISE = [
   /Offline \[http for lambda\]/,
 ];
 
+/** serverless.yml's `service`: function names are <service>-<stage>-<function>. */
+const SERVICE = 'okta-event-hooks';
+
 async function main(): Promise<void> {
   loadDotEnv();
   // The deployed runtime is Node 22; on a Node 20 laptop the SDK's upgrade notice is only noise.
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
   const dynamoPort = port('DYNAMODB_LOCAL_PORT', 8000);
   const stage = 'local';
   const config = loadConfig({ ...process.env, STAGE: stage });
-  const running: RunningProcess[] = [];
+  const running: Pick<RunningProcess, 'stop'>[] = [];
   let reconcileLoop: { stop(): Promise<void> } | undefined;
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -90,10 +94,36 @@ async function main(): Promise<void> {
     running.push(offline);
     console.log(`serverless offline on ${offline.url} (pid ${offline.pid})`);
 
+    // The table's stream, as Lambda's event source mappings read it on AWS.
+    const streamClient = createDynamoDbClient({
+      region: config.region,
+      dynamodbEndpoint: dynamo.endpoint,
+    });
+    const streams = await startStreamRunner({
+      client: streamClient,
+      endpoint: dynamo.endpoint,
+      region: config.region,
+      tableName: config.tableName,
+      invoke: offlineInvoker(offline.lambdaPort, SERVICE, stage),
+      checkpointFile: join(dataDir, 'stream-checkpoints.json'),
+      onLine: (line) => console.log(line),
+      onFailure: (failure) =>
+        console.error(
+          `stream: ${failure.consumer} gave up on ${failure.sequenceNumbers.length} record(s) after ${failure.attempts} attempts (${failure.error.slice(0, 200)}); nothing is lost: \`npm run events -- redrive\` stores them`,
+        ),
+    });
+    running.push({
+      stop: async () => {
+        await streams.stop();
+        streamClient.destroy();
+      },
+    });
+
     const endpoint = `http://localhost:${httpPort}${process.env.WEBHOOK_PATH || '/okta-webhooks-endpoint'}`;
     console.log(`
 Okta event hook endpoint: ${endpoint}
-  GET  verifies (X-Okta-Verification-Challenge), POST stores deliveries
+  GET  verifies (X-Okta-Verification-Challenge), POST receives deliveries (their events are
+       stored from the table's stream a moment later: a STORE line per delivery)
 Put it on the internet for Okta:  hookdeck listen ${httpPort} okta --path ${new URL(endpoint).pathname}
 Look at stored events:            npm run events -- list
 Read API:                         http://localhost:${httpPort}/events${config.eventsApiTokens.length > 0 ? ' (Authorization: Bearer $EVENTS_API_TOKEN)' : ' (open: no EVENTS_API_TOKEN set)'}

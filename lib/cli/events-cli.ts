@@ -16,11 +16,13 @@ import {
 } from '../store/event-queries';
 import { compactJson, reindentJson } from '../okta/json-text';
 import { ReadApiClient, ReadApiError } from '../read-api/read-api-client';
+import { storeReceivedDelivery, storesFor } from '../stream/store-deliveries';
 
 export const USAGE = `Usage:
   npm run events -- list [--type T] [--user U] [--since S] [--until S] [--limit N | --all] [--json]
   npm run events -- get <uuid> [--json]
   npm run events -- deliveries [--since S] [--until S] [--limit N | --all] [--json]
+  npm run events -- redrive [--since S] [--until S] [--stage STAGE]
   npm run events -- reconcile [--since S [--until U]]   (the same as npm run reconcile)
 
   --type T     events of one eventType, e.g. user.session.start
@@ -29,8 +31,12 @@ export const USAGE = `Usage:
   --until S    up to this time, exclusive
   --limit N    print at most N, newest first (default 50); --all prints every match
   --json       one JSON object per line (events exactly as Okta sent them)
+  --stage S    redrive only: the deployed stage's table (okta-events-S) with your AWS credentials
   --url URL    read a deployed stage through its read API (or EVENTS_API_URL)
   --token T    the read API's bearer token (or EVENTS_API_TOKEN)
+
+redrive stores the events of deliveries still "received" (their stream retries ran out):
+safe to run at any time, twice changes nothing.
 
 Without --url, reads the local table from DynamoDB Local (DYNAMODB_ENDPOINT, default
 http://127.0.0.1:8000), which \`npm start\` runs.`;
@@ -60,8 +66,17 @@ const OPTIONS = {
   json: { type: 'boolean' },
   url: { type: 'string' },
   token: { type: 'string' },
+  stage: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+function localConfig(env: NodeJS.ProcessEnv) {
+  return loadConfig({
+    ...env,
+    DYNAMODB_ENDPOINT:
+      env.DYNAMODB_ENDPOINT || `http://127.0.0.1:${env.DYNAMODB_LOCAL_PORT || 8000}`,
+  });
+}
 
 /** The local table in DynamoDB Local, as `npm start` runs it. */
 export function localEventsSource(env: NodeJS.ProcessEnv): {
@@ -69,11 +84,7 @@ export function localEventsSource(env: NodeJS.ProcessEnv): {
   close(): void;
   where: string;
 } {
-  const config = loadConfig({
-    ...env,
-    DYNAMODB_ENDPOINT:
-      env.DYNAMODB_ENDPOINT || `http://127.0.0.1:${env.DYNAMODB_LOCAL_PORT || 8000}`,
-  });
+  const config = localConfig(env);
   const client = createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS });
   return {
     source: new EventQueries(client, config.tableName),
@@ -109,7 +120,10 @@ function deliveryLine(d: DeliveryRecord): string {
   return [
     column(d.firstReceivedAt, 24),
     column(d.deliveryId, 36),
-    `events=${d.eventCount} stored=${d.storedCount} duplicates=${d.duplicateCount} accepted=${d.acceptedCount}`,
+    column(d.status, 8),
+    d.status === 'stored'
+      ? `events=${d.eventCount} stored=${d.storedCount ?? 0} duplicates=${d.duplicateCount ?? 0} attempts=${d.attempts}`
+      : `events=${d.eventCount} attempts=${d.attempts}`,
     d.eventTypes.join(','),
   ].join('  ');
 }
@@ -168,7 +182,7 @@ export async function runEventsCli(
     return 0;
   }
   if (command === undefined) throw new UsageError('no command given');
-  if (!['list', 'get', 'deliveries'].includes(command))
+  if (!['list', 'get', 'deliveries', 'redrive'].includes(command))
     throw new UsageError(`unknown command "${command}"`);
   if (command !== 'get' && rest.length > 0)
     throw new UsageError(`${command} takes no arguments, got "${rest.join(' ')}"`);
@@ -188,6 +202,13 @@ export async function runEventsCli(
     : values.limit === undefined
       ? 50
       : limitOption(values.limit);
+
+  if (command === 'redrive') {
+    if (values.url !== undefined)
+      throw new UsageError('redrive writes to the table: use --stage, not --url');
+    return redrive(range, values.stage, env, io);
+  }
+  if (values.stage !== undefined) throw new UsageError('--stage applies to redrive only');
 
   const url = values.url ?? env.EVENTS_API_URL;
   const local = url ? undefined : localEventsSource(env);
@@ -233,6 +254,62 @@ export async function runEventsCli(
   } finally {
     local?.close();
   }
+}
+
+/** Re-stores every delivery in the range still `received`, oldest first, one line each. */
+async function redrive(
+  range: { since?: string; until?: string },
+  stage: string | undefined,
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+): Promise<number> {
+  const config = stage
+    ? loadConfig({
+        ...env,
+        STAGE: stage,
+        EVENTS_TABLE: `okta-events-${stage}`,
+        DYNAMODB_ENDPOINT: '',
+      })
+    : localConfig(env);
+  const stores = storesFor({ ...config, logFormat: 'json' });
+  const queries = new EventQueries(stores.events.client, config.tableName);
+  const where = stage
+    ? `table ${config.tableName} in ${config.region}`
+    : `table ${config.tableName} at ${config.dynamodbEndpoint}`;
+  let found = 0;
+  let stored = 0;
+  let duplicates = 0;
+  try {
+    let cursor: string | undefined;
+    do {
+      const page = await queries.listDeliveries({ ...range, limit: MAX_LIMIT, cursor });
+      for (const record of page.items.filter((d) => d.status === 'received')) {
+        const head = await stores.deliveries.get(record.deliveryId);
+        if (head?.status?.S !== 'received') continue; // stored meanwhile by the stream
+        found++;
+        // Quiet: the summary line per delivery below is the CLI's own.
+        const outcome = await storeReceivedDelivery(head, stores, {
+          logFormat: 'json',
+          stage: config.stage,
+          quiet: true,
+        });
+        stored += outcome.storedCount;
+        duplicates += outcome.duplicateCount;
+        io.out(
+          `${record.firstReceivedAt}  ${record.deliveryId}  ${outcome.status}  stored=${outcome.storedCount} duplicates=${outcome.duplicateCount}`,
+        );
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  } finally {
+    stores.events.client.destroy();
+  }
+  io.err(
+    found === 0
+      ? `No delivery waiting to be stored in ${where}.`
+      : `Redrove ${found} deliver${found === 1 ? 'y' : 'ies'} in ${where}: ${stored} events stored, ${duplicates} duplicates.`,
+  );
+  return 0;
 }
 
 function limitOption(value: string): number {

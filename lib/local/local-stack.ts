@@ -179,6 +179,8 @@ export async function startDynamoDbLocal(options: {
 
 export interface ServerlessOffline extends RunningProcess {
   url: string;
+  /** serverless offline's Lambda API (Invoke), which the stream runner calls. */
+  lambdaPort: number;
 }
 
 export interface ServerlessOfflineOptions {
@@ -267,6 +269,7 @@ export async function startServerlessOffline(
   }
   return {
     url: `http://localhost:${options.httpPort}`,
+    lambdaPort,
     pid: child.pid!,
     stop,
     exited: exitOf(child),

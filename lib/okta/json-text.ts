@@ -288,3 +288,29 @@ export function compactJson(text: string): string {
   }
   return out + text.slice(start);
 }
+
+/**
+ * The deepest nesting of arrays and objects in `text` (strings skipped), stopping as soon as it
+ * passes `limit`: one linear pass, run before JSON.parse so absurd depth costs nothing.
+ */
+export function nestingDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // a string: skip to its closing quote
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) {
+        if (text.charCodeAt(i) === 92) i++;
+      }
+    } else if (c === 123 || c === 91) {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === 125 || c === 93) {
+      depth--;
+    }
+  }
+  return deepest;
+}

@@ -4,7 +4,7 @@
  * required; every other field, known or not, is kept as sent.
  */
 import { OktaApiError, RequestError } from '../errors';
-import { arrayElementTexts, locateJsonError } from './json-text';
+import { arrayElementTexts, locateJsonError, nestingDepth } from './json-text';
 
 export const OKTA_EVENT_HOOK_TYPE = 'com.okta.event_hook';
 export const VERIFICATION_HEADER = 'x-okta-verification-challenge';
@@ -35,6 +35,11 @@ export interface OktaDelivery {
 
 /** Keys longer than this cannot be real Okta ids and would exceed DynamoDB's key limits. */
 export const MAX_KEY_LENGTH = 256;
+/**
+ * Deepest nesting accepted. Okta's events nest about 6 deep; a hostile body nested millions deep
+ * would take seconds to parse and could never be stored, so it is refused before parsing.
+ */
+export const MAX_NESTING_DEPTH = 256;
 /** Enough for a person to fix a payload; a hostile one does not get a megabyte of problems. */
 const MAX_PROBLEMS_LISTED = 100;
 
@@ -106,6 +111,15 @@ export function parseDelivery(rawBody: Buffer): OktaDelivery {
       400,
       'empty_body',
       'The body is empty; an Okta event hook delivery is a JSON object.',
+    );
+  }
+
+  const depth = nestingDepth(text, MAX_NESTING_DEPTH);
+  if (depth > MAX_NESTING_DEPTH) {
+    throw new RequestError(
+      400,
+      'too_deeply_nested',
+      `The body nests arrays and objects more than ${MAX_NESTING_DEPTH} deep; Okta's events nest fewer than 10.`,
     );
   }
 

@@ -1,43 +1,52 @@
 /**
- * How events and deliveries are laid out in the one DynamoDB table. Pure functions: no I/O.
+ * How events are laid out in the one DynamoDB table (deliveries: delivery-items.ts). Pure
+ * functions: no I/O.
  *
  *   pk                   sk                  indexed by                       what
  *   EVENT#<uuid>         EVENT               byTime (itemType='event',        one Okta LogEvent
  *                                            timeKey), byType (eventType,
  *                                            timeKey)
+ *   EVENT#<uuid>         DELIVERY#<id>       (none)                           a later delivery that
+ *                                                                             carried the event again
  *   USER#<id or login>   <timeKey>           (the table's own key)            link: this user is the
  *                                                                             event's actor or a target
- *   DELIVERY#<eventId>   DELIVERY            byTime (itemType='delivery')     one accepted delivery
  *
- * timeKey = <published as canonical ISO time>#<uuid> for events, <receivedAt>#<eventId> for
- * deliveries, so every listing is one Query ordered by time. Both indexes are KEYS_ONLY:
- * listings fetch the items themselves with BatchGetItem, which keeps each index write at 1 WCU.
+ * timeKey = <published as canonical ISO time>#<uuid>, so every listing is one Query ordered by
+ * time. Both indexes are KEYS_ONLY: listings fetch the items themselves with BatchGetItem, which
+ * keeps each index write at 1 WCU.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { compactJson } from '../okta/json-text';
-import type { OktaDelivery, OktaLogEvent, ParsedEvent } from '../okta/okta-contract';
+import type { OktaLogEvent, ParsedEvent } from '../okta/okta-contract';
 
 export type Item = Record<string, AttributeValue>;
 
 export const EVENT_PREFIX = 'EVENT#';
 export const DELIVERY_PREFIX = 'DELIVERY#';
 export const USER_PREFIX = 'USER#';
+/** Sort key prefix, under an event's pk, of the later deliveries that carried it. */
+export const CARRIED_BY_PREFIX = 'DELIVERY#';
 export const TIME_INDEX = 'byTime';
 export const TYPE_INDEX = 'byType';
 
 /** DynamoDB's item limit is 400 KB, names and values included. */
 export const MAX_ITEM_BYTES = 400 * 1024;
-/** Above this the event JSON is stored gzipped, leaving room for the searchable attributes. */
-const GZIP_ABOVE_BYTES = 300 * 1024;
 
-export interface DeliveryMeta {
-  /** Envelope eventId, or a hash of the body when the envelope has none. */
-  deliveryId: string;
+/** Where a stored event came from: a hook delivery, or the System Log (the reconciler). */
+export type EventOriginName = 'hook' | 'systemLog';
+
+/** What is recorded with each event about the first receipt that stored it. */
+export interface EventOrigin {
+  origin: EventOriginName;
   receivedAt: string;
-  hookdeckEventId: string | undefined;
   /** TTL, epoch seconds; undefined keeps the items forever. */
   expiresAt: number | undefined;
+  /** Hook deliveries only: the delivery's id (envelope eventId or a hash), and envelope fields. */
+  deliveryId?: string;
+  source?: string;
+  eventTime?: string;
+  hookdeckEventId?: string;
 }
 
 /** Expiry for items received at `receivedAt`: counted from receipt, so replayed old events live too. */
@@ -111,10 +120,6 @@ export function eventKey(uuid: string): Item {
   return { pk: S(EVENT_PREFIX + uuid), sk: S('EVENT') };
 }
 
-export function deliveryKey(deliveryId: string): Item {
-  return { pk: S(DELIVERY_PREFIX + deliveryId), sk: S('DELIVERY') };
-}
-
 /** Approximate DynamoDB item size: attribute names plus UTF-8 value bytes. */
 export function itemSize(item: Item): number {
   let size = 0;
@@ -132,12 +137,12 @@ function valueSize(value: AttributeValue): number {
   return 1;
 }
 
-/** The item for one event: the exact JSON as sent, plus attributes to search and account by. */
-export function eventItem(
-  { event, rawJson }: ParsedEvent,
-  delivery: OktaDelivery,
-  meta: DeliveryMeta,
-): Item {
+/**
+ * The item for one event: the exact JSON as sent, plus attributes to search and account by. The
+ * JSON is stored as text when the item fits, gzipped when only that makes it fit; undefined
+ * when even gzipped it cannot fit in an item.
+ */
+export function eventItem({ event, rawJson }: ParsedEvent, origin: EventOrigin): Item | undefined {
   const userKeys = userKeysOf(event);
   const item: Item = {
     ...eventKey(event.uuid),
@@ -146,9 +151,10 @@ export function eventItem(
     uuid: S(event.uuid),
     eventType: S(event.eventType),
     published: S(event.published),
-    deliveryId: S(meta.deliveryId),
-    receivedAt: S(meta.receivedAt),
+    origin: S(origin.origin),
+    receivedAt: S(origin.receivedAt),
   };
+  putString(item, 'deliveryId', origin.deliveryId);
   const actor = event.actor;
   if (actor && typeof actor === 'object') {
     putString(item, 'actorId', actor.id);
@@ -165,28 +171,26 @@ export function eventItem(
     'targetAlternateIds',
     targets.map((t) => t?.alternateId),
   );
-  putString(item, 'source', delivery.source);
-  putString(item, 'eventTime', delivery.eventTime);
-  putString(item, 'hookdeckEventId', meta.hookdeckEventId);
+  putString(item, 'source', origin.source);
+  putString(item, 'eventTime', origin.eventTime);
+  putString(item, 'hookdeckEventId', origin.hookdeckEventId);
   if (userKeys.length > 0) item.userKeys = { L: userKeys.map(S) };
-  if (meta.expiresAt !== undefined) item.expiresAt = { N: String(meta.expiresAt) };
+  if (origin.expiresAt !== undefined) item.expiresAt = { N: String(origin.expiresAt) };
 
   // Token for token as sent; only whitespace between tokens goes (it is paid for in write units).
   const json = compactJson(rawJson);
-  if (Buffer.byteLength(json) > GZIP_ABOVE_BYTES) {
-    item.eventGzip = { B: gzipSync(json) };
-  } else {
-    item.event = S(json);
-  }
-  return item;
+  const withText: Item = { ...item, event: S(json) };
+  if (itemSize(withText) <= MAX_ITEM_BYTES) return withText;
+  const withGzip: Item = { ...item, eventGzip: { B: gzipSync(json) } };
+  return itemSize(withGzip) <= MAX_ITEM_BYTES ? withGzip : undefined;
 }
 
 /** One link item per user the event is about; rewriting one is harmless (same content). */
-export function userLinkItems(event: OktaLogEvent, meta: DeliveryMeta): Item[] {
+export function userLinkItems(event: OktaLogEvent, expiresAt: number | undefined): Item[] {
   const timeKey = eventTimeKey(event);
   return userKeysOf(event).map((user) => {
     const link: Item = { pk: S(userPk(user)), sk: S(timeKey), uuid: S(event.uuid) };
-    if (meta.expiresAt !== undefined) link.expiresAt = { N: String(meta.expiresAt) };
+    if (expiresAt !== undefined) link.expiresAt = { N: String(expiresAt) };
     return link;
   });
 }
@@ -198,63 +202,16 @@ export function eventJson(item: Item): string {
   throw new Error(`Item ${item.pk?.S ?? '?'} holds no event`);
 }
 
-/** Largest uuid list kept on a delivery record; beyond it the count of omitted uuids is kept. */
-const MAX_DELIVERY_UUID_BYTES = 300 * 1024;
-
-export interface DeliveryOutcome {
-  storedCount: number;
-  duplicateCount: number;
-}
-
 /**
- * An UpdateItem that records an accepted delivery. The first acceptance sets what was received
- * and stored; a redelivery of the same delivery only bumps acceptedCount and lastReceivedAt.
+ * An event that arrived again in another delivery: one small item beside the event, so the
+ * deliveries that carried it can be listed (the first one is the event item's `deliveryId`).
  */
-export function deliveryUpdate(
-  delivery: OktaDelivery,
-  meta: DeliveryMeta,
-  outcome: DeliveryOutcome,
-) {
-  const uuids: string[] = [];
-  let bytes = 0;
-  for (const { event } of delivery.events) {
-    bytes += Buffer.byteLength(event.uuid) + 4;
-    if (bytes > MAX_DELIVERY_UUID_BYTES) break;
-    uuids.push(event.uuid);
-  }
-  const eventTypes = [...new Set(delivery.events.map(({ event }) => event.eventType))];
-  const first: Record<string, AttributeValue> = {
-    itemType: S('delivery'),
-    timeKey: S(`${meta.receivedAt}#${meta.deliveryId}`),
-    deliveryId: S(meta.deliveryId),
-    firstReceivedAt: S(meta.receivedAt),
-    eventCount: { N: String(delivery.events.length) },
-    storedCount: { N: String(outcome.storedCount) },
-    duplicateCount: { N: String(outcome.duplicateCount) },
-    eventUuids: { L: uuids.map(S) },
-    omittedUuidCount: { N: String(delivery.events.length - uuids.length) },
-    eventTypes: { L: eventTypes.slice(0, 300).map(S) },
+export function carriedByItem(uuid: string, origin: EventOrigin): Item {
+  const item: Item = {
+    pk: S(EVENT_PREFIX + uuid),
+    sk: S(CARRIED_BY_PREFIX + (origin.deliveryId ?? origin.origin)),
+    receivedAt: S(origin.receivedAt),
   };
-  putString(first, 'source', delivery.source);
-  putString(first, 'eventTime', delivery.eventTime);
-  putString(first, 'hookdeckEventId', meta.hookdeckEventId);
-  if (meta.expiresAt !== undefined) first.expiresAt = { N: String(meta.expiresAt) };
-
-  const names: Record<string, string> = { '#last': 'lastReceivedAt', '#accepted': 'acceptedCount' };
-  const values: Record<string, AttributeValue> = {
-    ':last': S(meta.receivedAt),
-    ':one': { N: '1' },
-  };
-  const sets = ['#last = :last'];
-  Object.entries(first).forEach(([name, value], i) => {
-    names[`#f${i}`] = name;
-    values[`:f${i}`] = value;
-    sets.push(`#f${i} = if_not_exists(#f${i}, :f${i})`);
-  });
-  return {
-    Key: deliveryKey(meta.deliveryId),
-    UpdateExpression: `SET ${sets.join(', ')} ADD #accepted :one`,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
+  if (origin.expiresAt !== undefined) item.expiresAt = { N: String(origin.expiresAt) };
+  return item;
 }

@@ -23,11 +23,12 @@ import {
   type Item,
   TIME_INDEX,
   TYPE_INDEX,
-  deliveryKey,
   eventJson,
   eventKey,
   userPk,
 } from './event-items';
+import { type DeliveryStatus, deliveryKey } from './delivery-items';
+import { DeliveryStore } from './delivery-store';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -54,20 +55,33 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** A delivery as the read API and the CLI show it: the request as received, and its outcome. */
 export interface DeliveryRecord {
   deliveryId: string;
+  /** Envelope eventId as sent (the deliveryId unless that was too long or already taken). */
+  eventId?: string;
+  /** `received`: durable, events not yet written; `stored`: events written; `rejected`: never. */
+  status: DeliveryStatus;
   firstReceivedAt: string;
   lastReceivedAt: string;
-  acceptedCount: number;
+  /** How many times it was received (Okta's and Hookdeck's retries of the same delivery). */
+  attempts: number;
   eventCount: number;
-  storedCount: number;
-  duplicateCount: number;
+  eventTypes: string[];
+  storedCount?: number;
+  duplicateCount?: number;
+  storedAt?: string;
+  storeMs?: number;
+  rejectReason?: string;
   source?: string;
   eventTime?: string;
   hookdeckEventId?: string;
-  eventTypes: string[];
-  eventUuids: string[];
-  omittedUuidCount: number;
+  caller?: string;
+  sourceIp?: string;
+  requestId?: string;
+  bodyBytes?: number;
+  /** The request headers kept (never the auth header or a signature). */
+  headers: Record<string, string>;
 }
 
 function badParameter(message: string): RequestError {
@@ -181,7 +195,18 @@ export class EventQueries {
     return { items, nextCursor: lastEvaluatedKey ? this.cursor(plan, lastEvaluatedKey) : null };
   }
 
-  /** Accepted deliveries newest first by first receipt. */
+  /** One delivery and its request body as received (UTF-8 text, as Okta sent it). */
+  async getDelivery(deliveryId: string): Promise<(DeliveryRecord & { body: string }) | undefined> {
+    const deliveries = new DeliveryStore(this.client, this.tableName);
+    const item = await deliveries.get(deliveryId);
+    if (!item || item.sk?.S !== 'DELIVERY') return undefined;
+    // Records from before deliveries were stored first have no body.
+    const body =
+      item.body?.B || item.bodyParts ? (await deliveries.body(item)).toString('utf8') : '';
+    return { ...toDeliveryRecord(item), body };
+  }
+
+  /** Deliveries newest first by first receipt. */
   async listDeliveries(
     query: TimeRange & { limit?: number; cursor?: string },
   ): Promise<Page<DeliveryRecord>> {
@@ -280,22 +305,37 @@ export class EventQueries {
   }
 }
 
-function toDeliveryRecord(item: Item): DeliveryRecord {
-  const n = (name: string) => Number(item[name]?.N ?? 0);
+export function toDeliveryRecord(item: Item): DeliveryRecord {
+  const n = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name].N));
   const strings = (name: string) => (item[name]?.L ?? []).map((v) => v.S ?? '');
   const record: DeliveryRecord = {
     deliveryId: item.deliveryId?.S ?? '',
+    // Records from before deliveries were stored first were written once their events were.
+    status: (item.status?.S as DeliveryStatus | undefined) ?? 'stored',
     firstReceivedAt: item.firstReceivedAt?.S ?? '',
     lastReceivedAt: item.lastReceivedAt?.S ?? '',
-    acceptedCount: n('acceptedCount'),
-    eventCount: n('eventCount'),
-    storedCount: n('storedCount'),
-    duplicateCount: n('duplicateCount'),
+    attempts: n('attempts') ?? n('acceptedCount') ?? 1,
+    eventCount: n('eventCount') ?? 0,
     eventTypes: strings('eventTypes'),
-    eventUuids: strings('eventUuids'),
-    omittedUuidCount: n('omittedUuidCount'),
+    headers: Object.fromEntries(
+      Object.entries(item.headers?.M ?? {}).map(([k, v]) => [k, v.S ?? '']),
+    ),
   };
-  for (const name of ['source', 'eventTime', 'hookdeckEventId'] as const) {
+  for (const name of ['storedCount', 'duplicateCount', 'storeMs', 'bodyBytes'] as const) {
+    const value = n(name);
+    if (value !== undefined) record[name] = value;
+  }
+  for (const name of [
+    'eventId',
+    'storedAt',
+    'rejectReason',
+    'source',
+    'eventTime',
+    'hookdeckEventId',
+    'caller',
+    'sourceIp',
+    'requestId',
+  ] as const) {
     if (item[name]?.S !== undefined) record[name] = item[name].S;
   }
   return record;

@@ -1,44 +1,51 @@
 /**
- * Stores deliveries idempotently and reads events back.
+ * Stores events exactly once, whoever brings them (a hook delivery, from the table's stream, or
+ * the System Log reconciler), and reads them back.
  *
  * Each event is one conditional PutItem (`attribute_not_exists(pk)`): a redelivered event is
  * refused by DynamoDB itself, so it never makes a second item nor overwrites the first receipt,
  * whichever Lambda container sees it. BatchWriteItem cannot carry that condition.
  *
- * User link items (lib/store/event-items.ts) are written first, with BatchWriteItem: they are the same
- * whenever rewritten, and writing them before the event means an event that exists always has
- * its links, even when an earlier attempt failed half-way.
+ * Events go in chunks: first one BatchGetItem finds which already exist (they are skipped, links
+ * included), then the user link items (lib/store/event-items.ts) of the new ones, then their
+ * puts. Links before the event means an event that exists always has its links; chunk by chunk
+ * means an attempt cut off leaves whole events behind and the next attempt does less.
  */
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
-  UpdateItemCommand,
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { RequestError, StorageUnavailableError } from '../errors';
+import { StorageUnavailableError } from '../errors';
+import { type ParsedEvent } from '../okta/okta-contract';
 import {
-  type DeliveryMeta,
+  EVENT_PREFIX,
+  type EventOrigin,
   type Item,
-  MAX_ITEM_BYTES,
-  deliveryUpdate,
+  carriedByItem,
   eventItem,
   eventKey,
-  itemSize,
   userLinkItems,
 } from './event-items';
-import type { OktaDelivery } from '../okta/okta-contract';
 
 /** Parallel writes per delivery: enough to hide latency, few enough not to self-throttle. */
 export const WRITE_CONCURRENCY = 16;
 /** BatchWriteItem's own limit. */
 export const BATCH_SIZE = 25;
+/** BatchGetItem's own limit: one existence check per chunk of events. */
+export const CHUNK_SIZE = 100;
 
 export interface StoreResult {
+  /** Events whose first receipt is this one (for a hook delivery: also by an earlier attempt). */
   storedCount: number;
+  /** Events already stored by another receipt, and repeats within the batch. */
   duplicateCount: number;
+  /** Events written by this call. */
+  writtenCount: number;
 }
 
 export class EventStore {
@@ -48,66 +55,125 @@ export class EventStore {
   ) {}
 
   /**
-   * Stores every event of a delivery, then the delivery record. Resolves only when all of it is
-   * durable; otherwise throws StorageUnavailableError (or RequestError for an event that can
-   * never fit in an item). Duplicates, across or within deliveries, are counted, not written.
+   * Stores every event not yet stored. Resolves when all of them are durable; otherwise throws
+   * StorageUnavailableError, leaving the events written so far whole (with their links), so a
+   * retry continues where this attempt stopped. Events too large for any item are skipped here:
+   * the receiver refuses them before anything is acknowledged.
    */
-  async storeDelivery(
-    delivery: OktaDelivery,
-    meta: DeliveryMeta,
+  async storeEvents(
+    events: readonly ParsedEvent[],
+    origin: EventOrigin,
     signal?: AbortSignal,
   ): Promise<StoreResult> {
-    const seen = new Set<string>();
-    const items: Item[] = [];
-    const links: Item[] = [];
-    for (const parsed of delivery.events) {
-      if (seen.has(parsed.event.uuid)) continue; // first occurrence in the delivery wins
-      seen.add(parsed.event.uuid);
-      links.push(...userLinkItems(parsed.event, meta));
-      const item = eventItem(parsed, delivery, meta);
-      if (itemSize(item) > MAX_ITEM_BYTES) {
-        throw new RequestError(
-          413,
-          'event_too_large',
-          `Event ${parsed.event.uuid} is larger than DynamoDB's 400 KB item limit even compressed; nothing from this delivery was stored.`,
-        );
-      }
-      items.push(item);
-    }
-
-    const batches: Item[][] = [];
-    for (let i = 0; i < links.length; i += BATCH_SIZE) batches.push(links.slice(i, i + BATCH_SIZE));
-    await inParallel(batches, (batch) => this.batchWrite(batch, signal), signal);
-
-    let storedCount = 0;
-    await inParallel(
-      items,
-      async (item) => {
-        if (await this.putIfAbsent(item, signal)) storedCount++;
-      },
-      signal,
-    );
-
-    const outcome = { storedCount, duplicateCount: delivery.events.length - storedCount };
+    const unique = new Map<string, ParsedEvent>();
+    for (const e of events) if (!unique.has(e.event.uuid)) unique.set(e.event.uuid, e); // first wins
+    const result: StoreResult = { storedCount: 0, duplicateCount: 0, writtenCount: 0 };
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          ...deliveryUpdate(delivery, meta, outcome),
-        }),
-        { abortSignal: signal },
-      );
+      const list = [...unique.values()];
+      for (let i = 0; i < list.length; i += CHUNK_SIZE) {
+        await this.storeChunk(list.slice(i, i + CHUNK_SIZE), origin, result, signal);
+      }
     } catch (error) {
       throw storageError(error, signal);
     }
-    return outcome;
+    result.duplicateCount = events.length - result.storedCount;
+    return result;
   }
 
-  /** Writes items unconditionally, retrying what DynamoDB leaves unprocessed, with backoff. */
+  private async storeChunk(
+    chunk: ParsedEvent[],
+    origin: EventOrigin,
+    result: StoreResult,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const existing = await this.firstReceipts(
+      chunk.map((e) => e.event.uuid),
+      signal,
+    );
+    const fresh: { parsed: ParsedEvent; item: Item }[] = [];
+    const carried: string[] = [];
+    for (const parsed of chunk) {
+      const uuid = parsed.event.uuid;
+      if (existing.has(uuid)) {
+        if (this.isOwnReceipt(existing.get(uuid), origin)) result.storedCount++;
+        else carried.push(uuid);
+        continue;
+      }
+      const item = eventItem(parsed, origin);
+      if (item) fresh.push({ parsed, item });
+    }
+
+    for (let i = 0; i < fresh.length; i += BATCH_SIZE) {
+      const group = fresh.slice(i, i + BATCH_SIZE);
+      const links = group.flatMap(({ parsed }) => userLinkItems(parsed.event, origin.expiresAt));
+      await this.batchWriteAll(links, signal);
+      await inParallel(
+        group,
+        async ({ parsed, item }) => {
+          const earlier = await this.putIfAbsent(item, signal);
+          if (earlier === undefined) {
+            result.storedCount++;
+            result.writtenCount++;
+          } else if (this.isOwnReceipt(earlier, origin)) {
+            result.storedCount++;
+          } else {
+            carried.push(parsed.event.uuid);
+          }
+        },
+        signal,
+      );
+    }
+    // Hook deliveries only: the System Log re-reading an event is not a second receipt.
+    if (origin.origin === 'hook' && origin.deliveryId !== undefined) {
+      await this.batchWriteAll(
+        carried.map((uuid) => carriedByItem(uuid, origin)),
+        signal,
+      );
+    }
+  }
+
+  /** An event first stored by this same delivery (an earlier attempt of it) counts as stored. */
+  private isOwnReceipt(firstDeliveryId: string | undefined, origin: EventOrigin): boolean {
+    return origin.deliveryId !== undefined && firstDeliveryId === origin.deliveryId;
+  }
+
+  /** uuid -> deliveryId of the first receipt ('' when none), for the uuids already stored. */
+  private async firstReceipts(uuids: string[], signal?: AbortSignal): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    let pending: Item[] = uuids.map(eventKey);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await backoff(attempt, signal);
+      const { Responses, UnprocessedKeys } = await this.client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [this.tableName]: {
+              Keys: pending,
+              ProjectionExpression: 'pk, deliveryId',
+              ConsistentRead: true,
+            },
+          },
+        }),
+        { abortSignal: signal },
+      );
+      for (const item of Responses?.[this.tableName] ?? []) {
+        found.set(item.pk!.S!.slice(EVENT_PREFIX.length), item.deliveryId?.S ?? '');
+      }
+      pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return found;
+  }
+
+  /** Writes items unconditionally, 25 a request, retrying what DynamoDB leaves unprocessed. */
+  private async batchWriteAll(items: Item[], signal?: AbortSignal): Promise<void> {
+    const batches: Item[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_SIZE) batches.push(items.slice(i, i + BATCH_SIZE));
+    await inParallel(batches, (batch) => this.batchWrite(batch, signal), signal);
+  }
+
   private async batchWrite(items: Item[], signal?: AbortSignal): Promise<void> {
     let requests: WriteRequest[] = items.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt > 0) await sleep(Math.min(25 * 2 ** attempt, 500) * Math.random(), signal);
+      if (attempt > 0) await backoff(attempt, signal);
       const { UnprocessedItems } = await this.client.send(
         new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
         { abortSignal: signal },
@@ -116,8 +182,11 @@ export class EventStore {
     }
   }
 
-  /** True when written, false when an item with this key already existed. */
-  private async putIfAbsent(item: Item, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Undefined when written; when an item with this key already existed, the deliveryId of its
+   * first receipt ('' for none), read from the refused write itself.
+   */
+  private async putIfAbsent(item: Item, signal?: AbortSignal): Promise<string | undefined> {
     if (signal?.aborted) throw signal.reason;
     try {
       await this.client.send(
@@ -125,12 +194,13 @@ export class EventStore {
           TableName: this.tableName,
           Item: item,
           ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
         { abortSignal: signal },
       );
-      return true;
+      return undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return error.Item?.deliveryId?.S ?? '';
       throw error;
     }
   }
@@ -144,22 +214,38 @@ export class EventStore {
 }
 
 /** Runs `work` on every item, WRITE_CONCURRENCY at a time; the first failure fails the lot. */
-async function inParallel<T>(
-  items: T[],
+export async function inParallel<T>(
+  items: readonly T[],
   work: (item: T) => Promise<void>,
   signal?: AbortSignal,
+  concurrency = WRITE_CONCURRENCY,
 ): Promise<void> {
   const queue = items.values();
+  let failed = false;
   const worker = async () => {
-    for (const item of queue) await work(item);
+    for (const item of queue) {
+      if (failed || signal?.aborted) return;
+      try {
+        await work(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
   };
-  const workers = Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker);
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, worker);
   const results = await Promise.allSettled(workers);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw storageError(failure.reason, signal);
+  if (failure) throw failure.reason;
+  if (signal?.aborted) throw signal.reason;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Jittered exponential backoff between retries of unprocessed batch items. */
+function backoff(attempt: number, signal?: AbortSignal): Promise<void> {
+  return sleep(Math.min(25 * 2 ** attempt, 500) * Math.random(), signal);
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
@@ -174,10 +260,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function storageError(error: unknown, signal?: AbortSignal): Error {
-  if (error instanceof RequestError || error instanceof StorageUnavailableError) return error;
+/** Any failure to store is the sender's cue to retry; an abort is the budget running out. */
+export function storageError(error: unknown, signal?: AbortSignal): Error {
+  if (error instanceof StorageUnavailableError) return error;
   if (signal?.aborted) {
-    return new StorageUnavailableError('the request budget ran out', { cause: error });
+    return new StorageUnavailableError('the time budget ran out', { cause: error });
   }
   const name = error instanceof Error ? error.name : 'unknown error';
   return new StorageUnavailableError(`DynamoDB answered ${name}`, { cause: error });

@@ -12,6 +12,7 @@ import {
   type DynamoDBClient,
   ResourceNotFoundException,
   type TimeToLiveSpecification,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
@@ -36,8 +37,13 @@ export function tableDefinition(
   const props = doc.resources?.Resources?.[TABLE_RESOURCE]?.Properties;
   if (!props)
     throw new Error(`serverless.yml has no resources.Resources.${TABLE_RESOURCE}.Properties`);
-  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } =
-    props as unknown as CreateTableCommandInput;
+  const {
+    AttributeDefinitions,
+    KeySchema,
+    GlobalSecondaryIndexes,
+    BillingMode,
+    StreamSpecification,
+  } = props as unknown as CreateTableCommandInput;
   return {
     createTable: {
       TableName: tableName,
@@ -45,6 +51,15 @@ export function tableDefinition(
       KeySchema,
       GlobalSecondaryIndexes,
       BillingMode,
+      // CloudFormation's StreamSpecification has only the view type; CreateTable wants both.
+      ...(StreamSpecification
+        ? {
+            StreamSpecification: {
+              StreamEnabled: true,
+              StreamViewType: StreamSpecification.StreamViewType,
+            },
+          }
+        : {}),
     },
     timeToLive: props.TimeToLiveSpecification as TimeToLiveSpecification | undefined,
   };
@@ -58,7 +73,14 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   const definition = tableDefinition(tableName);
   let created = false;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const stream = definition.createTable.StreamSpecification;
+    // A table made before the stream was defined (an existing .dynamodb/) gets it now.
+    if (stream && !Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(
+        new UpdateTableCommand({ TableName: tableName, StreamSpecification: stream }),
+      );
+    }
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     await client.send(new CreateTableCommand(definition.createTable));

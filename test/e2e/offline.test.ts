@@ -3,15 +3,9 @@
  * DynamoDB Local, as Okta, Hookdeck and the project's CLI reach them.
  */
 import { hookdeckSignature } from '../../lib/http/auth';
-import { createDynamoDbClient } from '../../lib/store/dynamodb';
-import {
-  type ServerlessOffline,
-  freePort,
-  startServerlessOffline,
-} from '../../lib/local/local-stack';
 import { DEFAULT_TABLE_NAME } from '../../lib/config';
-import { ensureTable } from '../../lib/store/table-definition';
-import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
+import { type TestDynamoDb, allItems } from '../helpers/dynamodb';
+import { type TestStack, startTestStack } from '../helpers/offline';
 import {
   SAMPLE_EVENT_UUID,
   delivery,
@@ -19,41 +13,37 @@ import {
   sampleDelivery,
   sampleDeliveryText,
 } from '../helpers/okta';
-import { isRunning, runScript } from '../helpers/run';
+import { runScript } from '../helpers/run';
 
 const SECRET = 'Basic YWRtaW46c3VwZXJzZWNyZXQ=';
 const SIGNING = 'whsec_e2e';
 const READ_TOKEN = 'read-token-e2e';
+let stack: TestStack;
 let db: TestDynamoDb;
-let offline: ServerlessOffline;
+let offline: TestStack['offline'];
 let url: string;
-const offlineLines: string[] = [];
+let offlineLines: string[];
 
 beforeAll(async () => {
-  db = await startTestDynamoDb();
-  const client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: db.local.endpoint });
-  await ensureTable(client, DEFAULT_TABLE_NAME);
-  client.destroy();
-  offline = await startServerlessOffline({
-    httpPort: await freePort(),
-    env: {
-      ...process.env,
-      OKTA_AUTH_SECRET: SECRET,
-      HOOKDECK_SIGNING_SECRET: SIGNING,
-      EVENTS_API_TOKEN: READ_TOKEN,
-      DYNAMODB_ENDPOINT: db.local.endpoint,
-    },
-    onLine: (line) => offlineLines.push(line),
+  stack = await startTestStack({
+    OKTA_AUTH_SECRET: SECRET,
+    HOOKDECK_SIGNING_SECRET: SIGNING,
+    EVENTS_API_TOKEN: READ_TOKEN,
   });
-  url = `${offline.url}/okta-webhooks-endpoint`;
+  ({ db, offline, url } = stack);
+  offlineLines = stack.lines;
 }, 120_000);
 
 afterAll(async () => {
-  const pids = [offline?.pid, db?.local.pid].filter((p): p is number => p !== undefined);
-  await offline?.stop();
-  await db?.stop();
-  expect(pids.filter(isRunning)).toEqual([]);
+  expect(await stack?.stop()).toEqual([]);
 });
+
+/** Log lines of one kind (`request`, `store`) that the functions printed. */
+function logged(msg: string): Record<string, unknown>[] {
+  return offlineLines
+    .filter((l) => l.includes(`{"msg":"${msg}"`))
+    .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
+}
 
 const oktaHeaders = {
   'content-type': 'application/json',
@@ -91,6 +81,7 @@ it('stores the Okta sample delivery once, readable with `npm run events`', async
     body: sampleDeliveryText,
   });
   expect(again.status).toBe(204);
+  await stack.streams.idle();
 
   const env = { DYNAMODB_ENDPOINT: db.local.endpoint };
   const got = await runScript('scripts/events.ts', ['get', SAMPLE_EVENT_UUID], env);
@@ -114,13 +105,17 @@ it('stores the Okta sample delivery once, readable with `npm run events`', async
   expect(
     items.filter((i) => i.itemType?.S === 'event' && i.uuid?.S === SAMPLE_EVENT_UUID),
   ).toHaveLength(1);
-  const log = offlineLines
-    .filter((l) => l.includes('"status":204'))
-    .map((l) => JSON.parse(l.slice(l.indexOf('{'))));
-  expect(log.map((l) => [l.stored, l.duplicates])).toEqual([
-    [1, 0],
-    [0, 1],
+  const requests = logged('request').filter(
+    (l) => l.deliveryId === '85b60edb-4263-4e13-993b-818e26201052',
+  );
+  expect(requests.map((l) => [l.status, l.received])).toEqual([
+    [204, 'new'],
+    [204, 'again (attempt 2)'],
   ]);
+  const stores = logged('store').filter(
+    (l) => l.deliveryId === '85b60edb-4263-4e13-993b-818e26201052',
+  );
+  expect(stores.map((l) => [l.stored, l.duplicates])).toEqual([[1, 0]]);
 });
 
 it('accepts a Hookdeck-forwarded delivery with a valid signature and refuses a forged one', async () => {
@@ -214,4 +209,42 @@ it('never writes the secret or the Authorization value to its output', () => {
   expect(output).not.toContain('YWRtaW46c3VwZXJzZWNyZXQ');
   expect(output).not.toContain(SIGNING);
   expect(output).not.toContain(READ_TOKEN);
+});
+
+it('answers a 500-event delivery 204 at once; the stream then stores every event', async () => {
+  const events = Array.from({ length: 500 }, () => logEvent());
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: oktaHeaders,
+    body: JSON.stringify(delivery(events, { eventId: 'e2e-500' })),
+  });
+  expect(response.status).toBe(204);
+  await stack.streams.idle();
+  const stored = new Set(
+    (await allItems(db.client, DEFAULT_TABLE_NAME))
+      .filter((i) => i.itemType?.S === 'event')
+      .map((i) => i.uuid!.S),
+  );
+  expect(events.filter((e) => !stored.has(e.uuid as string))).toEqual([]);
+  expect(logged('store').find((l) => l.deliveryId === 'e2e-500')).toMatchObject({
+    events: 500,
+    stored: 500,
+    duplicates: 0,
+  });
+});
+
+it('refuses invalid UTF-8 inside a valid delivery with 400, although serverless offline decodes it as text', async () => {
+  const event = logEvent({ displayMessage: 'PLACEHOLDER' });
+  const [before, after] = JSON.stringify(delivery([event])).split('PLACEHOLDER');
+  const body = Buffer.concat([
+    Buffer.from(before!),
+    Buffer.from([0xff, 0xc3, 0x28]),
+    Buffer.from(after!),
+  ]);
+  const response = await fetch(url, { method: 'POST', headers: oktaHeaders, body });
+  expect(response.status).toBe(400);
+  expect(await response.json()).toMatchObject({ error: 'invalid_encoding' });
+  await stack.streams.idle();
+  const items = await allItems(db.client, DEFAULT_TABLE_NAME);
+  expect(items.some((i) => i.uuid?.S === event.uuid)).toBe(false);
 });

@@ -20,10 +20,14 @@ afterAll(async () => {
 });
 
 const okta = (...args: string[]) => runScript('scripts/okta.ts', args);
-const events = (...args: string[]) =>
-  runScript('scripts/events.ts', args, { DYNAMODB_ENDPOINT: stack.db.local.endpoint });
+/** `npm run events`, once the stream has stored what was received. */
+const events = async (...args: string[]) => {
+  await stack.streams.idle();
+  return runScript('scripts/events.ts', args, { DYNAMODB_ENDPOINT: stack.db.local.endpoint });
+};
 
 async function storedUuids(): Promise<Set<string>> {
+  await stack.streams.idle();
   const items = await allItems(stack.db.client, stack.tableName);
   return new Set(items.filter((i) => i.pk?.S?.startsWith('EVENT#')).map((i) => i.uuid!.S!));
 }

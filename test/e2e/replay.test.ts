@@ -27,6 +27,7 @@ afterAll(async () => {
 
 /** uuid → stored JSON text, for every event of a stack's table. */
 async function storedEvents(stack: TestStack): Promise<Map<string, string>> {
+  await stack.streams.idle();
   const items = await allItems(stack.db.client, stack.tableName);
   return new Map(
     items.filter((i) => i.itemType?.S === 'event').map((i) => [i.uuid!.S!, eventJson(i)]),

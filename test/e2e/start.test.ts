@@ -11,6 +11,7 @@ import { freePort } from '../../lib/local/local-stack';
 import { oktaEvents } from '../../lib/okta-simulator/events';
 import { startFakeOktaOrg } from '../../lib/okta-simulator/fake-org';
 import { PROJECT_ROOT } from '../../lib/store/table-definition';
+import { sampleDeliveryText } from '../helpers/okta';
 import { isRunning } from '../helpers/run';
 
 const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
@@ -70,6 +71,21 @@ it('serves, warns when open, reconciles with an Okta org, and stops everything o
     });
     expect(await response.json()).toEqual({ verification: 'hello' });
     await waitFor(() => /GET \/okta-webhooks-endpoint 200 \d+ms/.test(run.output()), 5000);
+
+    // A delivery: its 204 line, then the line of the stream storing it.
+    const posted = await fetch(`http://localhost:${port}/okta-webhooks-endpoint`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: sampleDeliveryText,
+    });
+    expect(posted.status).toBe(204);
+    await waitFor(() => / STORE 85b60edb-4263-4e13-993b-818e26201052 /.test(run.output()), 60_000);
+    expect(run.output()).toMatch(
+      /POST \/okta-webhooks-endpoint 204 user\.session\.start 1 event received new \d+ms/,
+    );
+    expect(run.output()).toMatch(
+      /STORE 85b60edb-4263-4e13-993b-818e26201052 user\.session\.start stored=1 duplicates=0 \d+ms/,
+    );
 
     // The scheduled function's job, done by npm start itself: a pass at start.
     expect(run.output()).toContain(

@@ -8,6 +8,12 @@ import {
   freePort,
   startServerlessOffline,
 } from '../../lib/local/local-stack';
+import {
+  type FailedBatch,
+  type StreamRunner,
+  offlineInvoker,
+  startStreamRunner,
+} from '../../lib/local/stream-runner';
 import { ensureTable } from '../../lib/store/table-definition';
 import { type TestDynamoDb, startTestDynamoDb } from './dynamodb';
 import { isRunning } from './run';
@@ -20,11 +26,22 @@ export interface TestStack {
   tableName: string;
   /** Every line serverless offline printed. */
   lines: string[];
+  /** The table's stream, invoking the stream functions through serverless offline. */
+  streams: StreamRunner;
+  /** Batches the stream functions gave up on (the on-failure path). */
+  failures: FailedBatch[];
   /** Stops both; resolves to the pids still running afterwards (none, normally). */
   stop(): Promise<number[]>;
 }
 
-export async function startTestStack(env: NodeJS.ProcessEnv): Promise<TestStack> {
+/**
+ * `env` reaches the handlers; `streamRetryBaseMs` spaces the stream runner's retries (faults
+ * tests make it long enough for an outage to end within the retries).
+ */
+export async function startTestStack(
+  env: NodeJS.ProcessEnv,
+  { streamRetryBaseMs }: { streamRetryBaseMs?: number } = {},
+): Promise<TestStack> {
   const db = await startTestDynamoDb();
   const lines: string[] = [];
   try {
@@ -34,14 +51,32 @@ export async function startTestStack(env: NodeJS.ProcessEnv): Promise<TestStack>
       env: { ...process.env, DYNAMODB_ENDPOINT: db.local.endpoint, ...env },
       onLine: (line) => lines.push(line),
     });
+    let streams: StreamRunner;
+    try {
+      streams = await startStreamRunner({
+        client: db.client,
+        endpoint: db.local.endpoint,
+        region: 'us-east-1',
+        tableName: DEFAULT_TABLE_NAME,
+        invoke: offlineInvoker(offline.lambdaPort, 'okta-event-hooks', 'local'),
+        onLine: (line) => lines.push(line),
+        retryBaseMs: streamRetryBaseMs,
+      });
+    } catch (error) {
+      await offline.stop();
+      throw error;
+    }
     return {
       db,
       offline,
       url: `${offline.url}/okta-webhooks-endpoint`,
       tableName: DEFAULT_TABLE_NAME,
       lines,
+      streams,
+      failures: streams.failures,
       async stop() {
         const pids = [offline.pid, db.local.pid];
+        await streams.stop();
         await offline.stop();
         await db.stop();
         return pids.filter(isRunning);

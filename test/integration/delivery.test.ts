@@ -6,12 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { hookdeckSignature } from '../../lib/http/auth';
 import { loadConfig } from '../../lib/config';
+import { createDynamoDbClient } from '../../lib/store/dynamodb';
 import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
-import { deliveryKey, eventJson } from '../../lib/store/event-items';
+import { deliveryKey } from '../../lib/store/delivery-items';
+import { DeliveryStore } from '../../lib/store/delivery-store';
+import { eventJson } from '../../lib/store/event-items';
+import { EventQueries } from '../../lib/store/event-queries';
 import { EventStore } from '../../lib/store/event-store';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
 import { startFakeSsm } from '../helpers/fake-ssm';
+import { type TestStreams, startTestStreams } from '../helpers/streams';
 import {
   SAMPLE_EVENT_UUID,
   delivery,
@@ -32,26 +37,51 @@ afterAll(async () => {
 });
 
 let lines: string[];
+let running: TestStreams[] = [];
 beforeEach(() => {
   lines = [];
   const capture = (line: unknown) => void lines.push(String(line));
   jest.spyOn(console, 'log').mockImplementation(capture);
   jest.spyOn(console, 'error').mockImplementation(capture);
 });
-afterEach(() => jest.restoreAllMocks());
+afterEach(async () => {
+  await Promise.all(running.map((r) => r.stop()));
+  running = [];
+  jest.restoreAllMocks();
+});
 
-async function setup(env: Record<string, string> = {}) {
+/** Log lines of one kind: `request` (the receiver) or `store` (the stream function). */
+function logged(msg: 'request' | 'store'): Record<string, unknown>[] {
+  return lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
+}
+
+/**
+ * A table, the receiver in-process, and the table's stream running the store function
+ * in-process. `handler` answers as the receiver does, then waits until the stream has
+ * handled what the request wrote, so a test can look at the stored events.
+ */
+async function setup(env: Record<string, string> = {}, now?: () => Date) {
   const tableName = await db.newTable();
   const config = loadConfig({
     OKTA_AUTH_SECRET: SECRET,
     HOOKDECK_SIGNING_SECRET: SIGNING,
     EVENTS_TABLE: tableName,
     DYNAMODB_ENDPOINT: db.local.endpoint,
+    // Not what these tests are about (storage-faults.test.ts is): a busy machine must not fail them.
+    REQUEST_BUDGET_MS: '60000',
     ...env,
   });
   const store = new EventStore(db.client, tableName);
-  const handler = createDeliveryHandler({ config, store });
-  return { tableName, config, store, handler };
+  const deliveries = new DeliveryStore(db.client, tableName);
+  const receive = createDeliveryHandler({ config, deliveries, now });
+  const streams = await startTestStreams(db, tableName, { config });
+  running.push(streams);
+  const handler = async (event: Parameters<typeof receive>[0]) => {
+    const response = await receive(event);
+    await streams.idle();
+    return response;
+  };
+  return { tableName, config, store, handler, receive, streams };
 }
 
 function post(body: string | Buffer, headers: Record<string, string> = {}) {
@@ -96,20 +126,37 @@ describe('storing a delivery', () => {
       }),
     );
     expect(record).toMatchObject({
+      status: { S: 'stored' },
       eventCount: { N: '1' },
       storedCount: { N: '1' },
       duplicateCount: { N: '0' },
-      acceptedCount: { N: '1' },
-      eventUuids: { L: [{ S: SAMPLE_EVENT_UUID }] },
+      attempts: { N: '1' },
+      caller: { S: 'okta' },
       source: { S: 'https://{yourOktaDomain}/api/v1/eventHooks/who7hphp39JoHLni81d7' },
     });
-    const log = JSON.parse(lines.find((l) => l.includes('"status":204'))!);
-    expect(log).toMatchObject({
-      stored: 1,
-      duplicates: 0,
+    // The request as received: its body byte for byte, its headers but never the secret.
+    const kept = (await new EventQueries(db.client, tableName).getDelivery(
+      '85b60edb-4263-4e13-993b-818e26201052',
+    ))!;
+    expect(kept.body).toBe(sampleDeliveryText);
+    expect(kept.headers).toEqual({
+      'content-type': 'application/json',
+      'x-hookdeck-eventid': 'evt_123',
+    });
+    expect(logged('request')[0]).toMatchObject({
+      status: 204,
       events: 1,
       eventTypes: ['user.session.start'],
       caller: 'okta',
+      deliveryId: '85b60edb-4263-4e13-993b-818e26201052',
+      received: 'new',
+    });
+    expect(logged('store')[0]).toMatchObject({
+      deliveryId: '85b60edb-4263-4e13-993b-818e26201052',
+      status: 'stored',
+      events: 1,
+      stored: 1,
+      duplicates: 0,
     });
   });
 
@@ -155,9 +202,9 @@ describe('storing a delivery', () => {
     expect(eventJson((await store.getEvent('lossless-1'))!)).toBe(eventText);
   });
 
-  it('stores an event of 350 KB compressed and reads it back unchanged', async () => {
+  it('stores an event of 450 KB compressed and reads it back unchanged', async () => {
     const { handler, store } = await setup();
-    const event = logEvent({ debugContext: { debugData: { blob: 'okta '.repeat(70_000) } } });
+    const event = logEvent({ debugContext: { debugData: { blob: 'okta '.repeat(90_000) } } });
     expect((await handler(post(JSON.stringify(delivery([event]))))).statusCode).toBe(204);
     const item = (await store.getEvent(event.uuid as string))!;
     expect(item.eventGzip?.B).toBeDefined();
@@ -178,8 +225,7 @@ describe('storing a delivery', () => {
 describe('idempotency', () => {
   it('stores a redelivered event once and keeps its first-receipt metadata', async () => {
     const times = [new Date('2026-01-01T00:00:00.000Z'), new Date('2026-01-01T00:05:00.000Z')];
-    const { tableName, config, store } = await setup();
-    const handler = createDeliveryHandler({ config, store, now: () => times.shift()! });
+    const { tableName, store, handler } = await setup({}, () => times.shift()!);
     const event = logEvent();
     const first = delivery([event]);
     const second = delivery([event], { eventId: 'another-delivery' });
@@ -192,8 +238,12 @@ describe('idempotency', () => {
     expect(item.deliveryId).toEqual({ S: first.eventId });
     const events = (await allItems(db.client, tableName)).filter((i) => i.itemType?.S === 'event');
     expect(events).toHaveLength(1);
-    const second204 = JSON.parse(lines.filter((l) => l.includes('"status":204'))[1]!);
-    expect(second204).toMatchObject({ stored: 0, duplicates: 1 });
+    expect(logged('store')[1]).toMatchObject({ stored: 0, duplicates: 1 });
+    // The event lists the deliveries that carried it: the first on the item, later ones beside it.
+    const carried = (await allItems(db.client, tableName)).filter(
+      (i) => i.pk?.S === `EVENT#${event.uuid as string}` && i.sk?.S !== 'EVENT',
+    );
+    expect(carried.map((i) => i.sk!.S)).toEqual(['DELIVERY#another-delivery']);
   });
 
   it('stores an event repeated within one delivery once, the first occurrence winning', async () => {
@@ -206,8 +256,7 @@ describe('idempotency', () => {
     expect(
       (await allItems(db.client, tableName)).filter((i) => i.itemType?.S === 'event'),
     ).toHaveLength(2);
-    const log = JSON.parse(lines.find((l) => l.includes('"status":204'))!);
-    expect(log).toMatchObject({ events: 4, stored: 2, duplicates: 2 });
+    expect(logged('store')[0]).toMatchObject({ events: 4, stored: 2, duplicates: 2 });
   });
 
   it('counts a retried delivery on its one record and keeps its first counts', async () => {
@@ -222,10 +271,12 @@ describe('idempotency', () => {
     );
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({
-      acceptedCount: { N: '2' },
+      attempts: { N: '2' },
       storedCount: { N: '2' },
       duplicateCount: { N: '0' },
     });
+    expect(logged('request').map((l) => l.received)).toEqual(['new', 'again (attempt 2)']);
+    expect(logged('store')).toHaveLength(1); // a repeat is not stored twice
     expect(deliveries[0]!.lastReceivedAt).toBeDefined();
   });
 
@@ -305,10 +356,11 @@ describe('refusals store nothing', () => {
     await handler(post(valid()));
     await handler(post(valid(), { authorization: 'Basic bmVhci1taXNz' }));
     const all = lines.join('\n');
-    // One line per request, plus the stored delivery's metrics line.
+    // One line per request, one per stored delivery, and its metrics line.
     expect(lines.map((l) => (JSON.parse(l) as { msg?: string }).msg ?? 'metrics')).toEqual([
-      'metrics',
       'request',
+      'store',
+      'metrics',
       'request',
     ]);
     expect(all).not.toContain(SECRET);
@@ -321,7 +373,7 @@ describe('operating a deployed stage', () => {
   it('prints an EMF metrics line counting stored and duplicate events', async () => {
     const { handler } = await setup({ STAGE: 'staging' });
     await handler(post(sampleDeliveryText));
-    await handler(post(sampleDeliveryText));
+    await handler(post(sampleDeliveryText.replace('85b60edb', 'another0')));
     const metrics = lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => '_aws' in l);
@@ -361,5 +413,155 @@ describe('operating a deployed stage', () => {
     } finally {
       await ssm.stop();
     }
+  });
+});
+
+describe('receiving first, storing from the stream', () => {
+  /** A client for the same DynamoDB Local that records the name of every command it sends. */
+  function recordingClient(sent: string[]) {
+    const client = createDynamoDbClient({
+      region: 'us-east-1',
+      dynamodbEndpoint: db.local.endpoint,
+    });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+    return client;
+  }
+
+  it('answers after one conditional write whatever the batch size; the stream stores every event', async () => {
+    const { tableName, config, streams } = await setup();
+    const sent: string[] = [];
+    const client = recordingClient(sent);
+    const receive = createDeliveryHandler({
+      config,
+      deliveries: new DeliveryStore(client, tableName),
+    });
+    const sizes = [1, 50, 500];
+    const bodies = sizes.map((n) => delivery(Array.from({ length: n }, () => logEvent())));
+    const writes: string[][] = [];
+    for (const body of bodies) {
+      sent.length = 0;
+      expect((await receive(post(JSON.stringify(body)))).statusCode).toBe(204);
+      writes.push([...sent]);
+    }
+    expect(writes).toEqual([['PutItemCommand'], ['PutItemCommand'], ['PutItemCommand']]);
+    await streams.idle();
+    const events = (await allItems(db.client, tableName)).filter((i) => i.itemType?.S === 'event');
+    expect(events).toHaveLength(551);
+    client.destroy();
+  });
+
+  it('splits a body too large for one item into parts written first, and reads it back byte for byte', async () => {
+    const { handler, tableName, store } = await setup();
+    // Random text hardly compresses: 4 events of 330 KB make about 1 MB of gzip.
+    const events = Array.from({ length: 4 }, () =>
+      logEvent({ debugContext: { debugData: { blob: randomBytes(250_000).toString('base64') } } }),
+    );
+    const text = JSON.stringify(delivery(events, { eventId: 'large-delivery' }));
+    expect((await handler(post(text))).statusCode).toBe(204);
+    const items = await allItems(db.client, tableName);
+    const parts = items.filter(
+      (i) => i.pk?.S === 'DELIVERY#large-delivery' && i.sk?.S !== 'DELIVERY',
+    );
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+    const head = items.find(
+      (i) => i.pk?.S === 'DELIVERY#large-delivery' && i.sk?.S === 'DELIVERY',
+    )!;
+    expect(head.bodyParts).toEqual({ N: String(parts.length) });
+    expect(head.status).toEqual({ S: 'stored' });
+    expect((await new EventQueries(db.client, tableName).getDelivery('large-delivery'))!.body).toBe(
+      text,
+    );
+    for (const event of events)
+      expect(await storedEvent(store, event.uuid as string)).toEqual(event);
+  });
+
+  it('keeps the same eventId with another body as another delivery: nothing sent is dropped', async () => {
+    const { handler, tableName, store } = await setup();
+    const a = logEvent();
+    const b = logEvent();
+    expect(
+      (await handler(post(JSON.stringify(delivery([a], { eventId: 'reused-id' }))))).statusCode,
+    ).toBe(204);
+    expect(
+      (await handler(post(JSON.stringify(delivery([b], { eventId: 'reused-id' }))))).statusCode,
+    ).toBe(204);
+    expect(await storedEvent(store, a.uuid as string)).toEqual(a);
+    expect(await storedEvent(store, b.uuid as string)).toEqual(b);
+    const heads = (await allItems(db.client, tableName)).filter(
+      (i) => i.itemType?.S === 'delivery',
+    );
+    expect(heads.map((h) => h.deliveryId!.S).sort()).toEqual([
+      'reused-id',
+      expect.stringMatching(/^reused-id~[0-9a-f]{16}$/),
+    ]);
+  });
+
+  it('hashes an eventId too long for a sort key instead of failing on every retry', async () => {
+    const { handler, store, tableName } = await setup();
+    const event = logEvent();
+    const eventId = 'x'.repeat(2000);
+    const response = await handler(post(JSON.stringify(delivery([event], { eventId }))));
+    expect(response.statusCode).toBe(204);
+    expect(await storedEvent(store, event.uuid as string)).toEqual(event);
+    const head = (await allItems(db.client, tableName)).find((i) => i.itemType?.S === 'delivery')!;
+    expect(head.deliveryId!.S).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(head.eventId!.S).toBe(eventId.slice(0, 1000));
+  });
+
+  it('compresses by item size: a 288 KB event with 1,000 long targets fits and is stored', async () => {
+    const { handler, store } = await setup();
+    const target = Array.from({ length: 1000 }, (_, i) => ({
+      id: `00u${String(i).padStart(17, '0')}`,
+      type: 'User',
+      alternateId: `user.${i}.${'a'.repeat(70)}@example.com`,
+      displayName: `User ${i} ${'b'.repeat(100)}`,
+    }));
+    const event = logEvent({ target });
+    expect(JSON.stringify(event).length).toBeGreaterThan(280_000);
+    const response = await handler(post(JSON.stringify(delivery([event]))));
+    expect(response.statusCode).toBe(204);
+    expect(await storedEvent(store, event.uuid as string)).toEqual(event);
+  });
+
+  it('refuses nesting deeper than any Okta event with 400 before parsing, storing nothing', async () => {
+    const { handler, tableName } = await setup();
+    const deep = `{"eventType":"com.okta.event_hook","data":{"events":[{"x":${'['.repeat(2_000_000)}${']'.repeat(2_000_000)}}]}}`;
+    const response = await handler(post(deep));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!).error).toBe('too_deeply_nested');
+    expect(await allItems(db.client, tableName)).toEqual([]);
+  });
+
+  it('refuses a compressed body with 415 naming the encoding, not as malformed JSON', async () => {
+    const { handler } = await setup();
+    const response = await handler(post(sampleDeliveryText, { 'content-encoding': 'gzip' }));
+    expect(response.statusCode).toBe(415);
+    expect(JSON.parse(response.body!)).toMatchObject({ error: 'unsupported_content_encoding' });
+    expect(JSON.parse(response.body!).message).toContain('gzip');
+  });
+
+  it('refuses a body whose invalid UTF-8 was replaced on the way in (as serverless offline does)', async () => {
+    const { handler, tableName } = await setup();
+    const event = logEvent({ displayMessage: 'PLACEHOLDER' });
+    const text = JSON.stringify(delivery([event]));
+    const bytes = Buffer.concat(
+      text
+        .split('PLACEHOLDER')
+        .flatMap((part, i) =>
+          i === 0 ? [Buffer.from(part)] : [Buffer.from([0xff, 0xc3, 0x28]), Buffer.from(part)],
+        ),
+    );
+    // What a server that decodes the body as text hands over, with the client's Content-Length.
+    const asText = post(bytes.toString('utf8'), { 'content-length': String(bytes.length) });
+    const response = await handler(asText);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!).error).toBe('invalid_encoding');
+    expect(await allItems(db.client, tableName)).toEqual([]);
   });
 });

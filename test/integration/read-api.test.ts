@@ -6,11 +6,39 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig } from '../../lib/config';
 import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
 import { EventQueries } from '../../lib/store/event-queries';
+import { DeliveryStore } from '../../lib/store/delivery-store';
 import { EventStore } from '../../lib/store/event-store';
 import { createReadApiHandler } from '../../lib/read-api/read-api';
 import { v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { delivery, logEvent } from '../helpers/okta';
+import { startTestStreams } from '../helpers/streams';
+
+/** Posts to the receiver in-process and waits for the stream to store the events. */
+async function receiveAndStore(
+  table: string,
+  env: Record<string, string>,
+  body: string,
+  now?: () => Date,
+) {
+  // A generous budget: what is tested here is reading, not a busy machine's first request.
+  const config = loadConfig({ EVENTS_TABLE: table, REQUEST_BUDGET_MS: '60000', ...env });
+  const streams = await startTestStreams(db, table, { config });
+  try {
+    const receive = createDeliveryHandler({
+      config,
+      deliveries: new DeliveryStore(db.client, table),
+      now,
+    });
+    const response = await receive(
+      v2Event({ body, headers: { 'content-type': 'application/json' } }),
+    );
+    expect(response.statusCode).toBe(204);
+    await streams.idle();
+  } finally {
+    await streams.stop();
+  }
+}
 
 const TOKEN = 'read-token-1';
 let db: TestDynamoDb;
@@ -23,11 +51,6 @@ beforeAll(async () => {
   db = await startTestDynamoDb();
   tableName = await db.newTable();
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  const receive = createDeliveryHandler({
-    config: loadConfig({ EVENTS_TABLE: tableName }),
-    store: new EventStore(db.client, tableName),
-    now: () => new Date('2026-11-02T00:00:00.000Z'),
-  });
   const body = `{"eventType":"com.okta.event_hook","eventId":"d-1","data":{"events":[${bigNumberEvent},${JSON.stringify(
     logEvent({
       uuid: 'e-2',
@@ -35,7 +58,7 @@ beforeAll(async () => {
       eventType: 'user.lifecycle.create',
     }),
   )}]}}`;
-  await receive(v2Event({ body, headers: { 'content-type': 'application/json' } }));
+  await receiveAndStore(tableName, {}, body, () => new Date('2026-11-02T00:00:00.000Z'));
   handler = createReadApiHandler({
     config: loadConfig({
       STAGE: 'staging',
@@ -155,17 +178,8 @@ it('sets expiresAt from RETENTION_DAYS, counted from receipt; 0 keeps events for
   });
 
   const forever = await db.newTable();
-  const receive = createDeliveryHandler({
-    config: loadConfig({ EVENTS_TABLE: forever, RETENTION_DAYS: '0' }),
-    store: new EventStore(db.client, forever),
-  });
   const event = logEvent();
-  await receive(
-    v2Event({
-      body: JSON.stringify(delivery([event])),
-      headers: { 'content-type': 'application/json' },
-    }),
-  );
+  await receiveAndStore(forever, { RETENTION_DAYS: '0' }, JSON.stringify(delivery([event])));
   const kept = await new EventStore(db.client, forever).getEvent(event.uuid as string);
   expect(kept).toBeDefined();
   expect(kept!.expiresAt).toBeUndefined();

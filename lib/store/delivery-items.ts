@@ -1,0 +1,209 @@
+/**
+ * How a delivery (one POST from Okta, as received) is laid out. Pure functions: no I/O.
+ *
+ *   pk                 sk           indexed by                     what
+ *   DELIVERY#<id>      DELIVERY     byTime (itemType='delivery',   the request as received: kept
+ *                                   timeKey)                       headers, gzipped body (when it
+ *                                                                  fits), status, counts, attempts
+ *   DELIVERY#<id>      PART#<n>     (none)                         gzipped body slices of a body too
+ *                                                                  large for the head, written first
+ *
+ * The head's INSERT on the table's stream is what makes the `store` function write the events;
+ * parts never match its filter. timeKey = <first receipt>#<id>.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DELIVERY_PREFIX, type Item } from './event-items';
+
+export const DELIVERY_SK = 'DELIVERY';
+export const PART_PREFIX = 'PART#';
+/** The body stays in the head below this (gzipped), leaving room for the other attributes. */
+const HEAD_BODY_BYTES = 300 * 1024;
+/** Gzipped bytes per part item: under the 400 KB item limit with room for the keys. */
+const PART_BYTES = 380 * 1024;
+/** Envelope ids longer than this are hashed: sort keys are at most 1 KB (`<time>#<id>`). */
+const MAX_ID_LENGTH = 200;
+/** eventTypes listed on the head; Okta allows 300 per hook. */
+const MAX_TYPES = 300;
+
+export type DeliveryStatus = 'received' | 'stored' | 'rejected';
+
+/**
+ * Headers worth keeping with a delivery: what Okta and Hookdeck say about it. Never an
+ * authorization header or a signature: the head item is readable through the read API.
+ */
+const KEPT_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'user-agent',
+  'accept',
+  'x-okta-request-id',
+  'x-hookdeck-eventid',
+  'x-hookdeck-requestid',
+  'x-hookdeck-source-name',
+  'x-hookdeck-attempt-count',
+  'x-hookdeck-verified',
+  'x-hookdeck-original-ip',
+  'idempotency-key',
+  'x-forwarded-for',
+  'x-amzn-trace-id',
+]);
+const MAX_HEADER_VALUE = 1024;
+
+/** What the receiver knows about a delivery when it writes it. */
+export interface ReceivedDelivery {
+  deliveryId: string;
+  /** The envelope's eventId as sent (up to 1,000 characters), when there is one. */
+  eventId: string | undefined;
+  receivedAt: string;
+  body: Buffer;
+  headers: Record<string, string>;
+  eventCount: number;
+  eventTypes: string[];
+  source: string | undefined;
+  eventTime: string | undefined;
+  caller: string;
+  sourceIp: string | undefined;
+  requestId: string;
+  expiresAt: number | undefined;
+}
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+
+export function deliveryKey(deliveryId: string): Item {
+  return { pk: S(DELIVERY_PREFIX + deliveryId), sk: S(DELIVERY_SK) };
+}
+
+export function sha256(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The key of a delivery: Okta's envelope eventId (one per delivery, the same on a retry); a
+ * hash of it when it is too long for a key; a hash of the body when there is none.
+ */
+export function deliveryIdFor(eventId: string | undefined, body: Buffer): string {
+  if (eventId === undefined) return `sha256:${sha256(body)}`;
+  return eventId.length <= MAX_ID_LENGTH ? eventId : `sha256:${sha256(eventId)}`;
+}
+
+/** Another key for a delivery whose eventId was already used by a different body. */
+export function alternateDeliveryId(deliveryId: string, bodySha256: string): string {
+  return `${deliveryId}~${bodySha256.slice(0, 16)}`;
+}
+
+/** The headers a delivery record keeps (see KEPT_HEADERS), the auth header never among them. */
+export function keptHeaders(
+  headers: Record<string, string>,
+  authHeader: string,
+): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (KEPT_HEADERS.has(name) && name !== authHeader)
+      kept[name] = value.slice(0, MAX_HEADER_VALUE);
+  }
+  return kept;
+}
+
+/** The head item and, for a body too large for it, the part items to write before it. */
+export function deliveryItems(delivery: ReceivedDelivery): { head: Item; parts: Item[] } {
+  const id = delivery.deliveryId;
+  const gzipped = gzipSync(delivery.body);
+  const head: Item = {
+    ...deliveryKey(id),
+    itemType: S('delivery'),
+    timeKey: S(`${delivery.receivedAt}#${id}`),
+    deliveryId: S(id),
+    status: S('received'),
+    firstReceivedAt: S(delivery.receivedAt),
+    lastReceivedAt: S(delivery.receivedAt),
+    attempts: N(1),
+    eventCount: N(delivery.eventCount),
+    eventTypes: { L: delivery.eventTypes.slice(0, MAX_TYPES).map(S) },
+    bodyBytes: N(delivery.body.length),
+    bodySha256: S(sha256(delivery.body)),
+    caller: S(delivery.caller),
+    requestId: S(delivery.requestId || '-'),
+    headers: { M: Object.fromEntries(Object.entries(delivery.headers).map(([k, v]) => [k, S(v)])) },
+  };
+  if (delivery.eventId !== undefined) head.eventId = S(delivery.eventId.slice(0, 1000));
+  if (delivery.source) head.source = S(delivery.source.slice(0, 2048));
+  if (delivery.eventTime) head.eventTime = S(delivery.eventTime.slice(0, 64));
+  if (delivery.sourceIp) head.sourceIp = S(delivery.sourceIp);
+  const hookdeckEventId = delivery.headers['x-hookdeck-eventid'];
+  if (hookdeckEventId) head.hookdeckEventId = S(hookdeckEventId);
+  if (delivery.expiresAt !== undefined) head.expiresAt = N(delivery.expiresAt);
+
+  const parts: Item[] = [];
+  if (gzipped.length <= HEAD_BODY_BYTES) {
+    head.body = { B: gzipped };
+  } else {
+    for (let offset = 0, n = 0; offset < gzipped.length; offset += PART_BYTES, n++) {
+      const part: Item = {
+        pk: S(DELIVERY_PREFIX + id),
+        sk: S(`${PART_PREFIX}${String(n).padStart(5, '0')}`),
+        body: { B: gzipped.subarray(offset, offset + PART_BYTES) },
+      };
+      if (delivery.expiresAt !== undefined) part.expiresAt = N(delivery.expiresAt);
+      parts.push(part);
+    }
+    head.bodyParts = N(parts.length);
+  }
+  return { head, parts };
+}
+
+/** The request body as received, from the head (and its parts, in sort key order). */
+export function deliveryBody(head: Item, parts: Item[] = []): Buffer {
+  const gzipped = head.body?.B
+    ? Buffer.from(head.body.B)
+    : Buffer.concat(parts.map((p) => Buffer.from(p.body?.B ?? new Uint8Array())));
+  return gunzipSync(gzipped);
+}
+
+/** A repeat of a delivery already written (same id, same body): count the attempt. */
+export function attemptUpdate(deliveryId: string, receivedAt: string, bodySha256: string) {
+  return {
+    Key: deliveryKey(deliveryId),
+    UpdateExpression: 'SET lastReceivedAt = :now ADD attempts :one',
+    ConditionExpression: 'bodySha256 = :sha',
+    ExpressionAttributeValues: { ':now': S(receivedAt), ':one': N(1), ':sha': S(bodySha256) },
+    ReturnValues: 'UPDATED_NEW' as const,
+  };
+}
+
+export interface StoreOutcome {
+  status: Exclude<DeliveryStatus, 'received'>;
+  storedCount: number;
+  duplicateCount: number;
+  storedAt: string;
+  storeMs: number;
+  /** Why a delivery was rejected after it was received (it can never be stored). */
+  reason?: string;
+}
+
+/** Marks a delivery stored (or rejected) once its events are; repeating it is harmless. */
+export function outcomeUpdate(deliveryId: string, outcome: StoreOutcome) {
+  const values: Record<string, AttributeValue> = {
+    ':status': S(outcome.status),
+    ':stored': N(outcome.storedCount),
+    ':duplicates': N(outcome.duplicateCount),
+    ':at': S(outcome.storedAt),
+    ':ms': N(outcome.storeMs),
+  };
+  let set =
+    'SET #status = :status, storedCount = :stored, duplicateCount = :duplicates, storedAt = :at, storeMs = :ms';
+  if (outcome.reason !== undefined) {
+    values[':reason'] = S(outcome.reason.slice(0, 1000));
+    set += ', rejectReason = :reason';
+  }
+  return {
+    Key: deliveryKey(deliveryId),
+    UpdateExpression: set,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: values,
+  };
+}
