@@ -18,7 +18,6 @@ import { Reconciler } from '../lib/reconcile/reconciler';
 import { createDynamoDbClient } from '../lib/store/dynamodb';
 import { EventStore } from '../lib/store/event-store';
 import { ensureTable } from '../lib/store/table-definition';
-import { sampleWriteUnits } from './cost';
 import { round } from './stats';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -169,16 +168,8 @@ async function main() {
     await dynamo.stop();
   }
 
-  const units = sampleWriteUnits();
-  const checkedPerEvent = 0.5; // eventually consistent read of an item under 4 KB
-  const refusedPerEvent = units.eventItem + units.links; // refused put + rewritten user links
   console.log('Reconcile passes: fake Okta org + DynamoDB Local, in-process (this machine)\n');
   console.table(rows);
-  console.log(
-    `\nPer event the hook already stored: ${checkedPerEvent} read unit for the stored check, ` +
-      `instead of about ${refusedPerEvent} write units for a refused put and rewritten user links ` +
-      `(sample event: ${units.eventItemBytes} B item, ${units.linkItems} links).`,
-  );
 }
 
 main().catch((error: unknown) => {

@@ -24,7 +24,6 @@ import {
 import { expiryFor } from '../store/event-items';
 import type { EventStore } from '../store/event-store';
 import { CursorConflictError, CursorStore, type ReconcileCursor } from './cursor-store';
-import { storedUuids } from './stored-uuids';
 
 /** A page is begun only with this much time left: Okta may take 30 s, then the writes. */
 export const PAGE_RESERVE_MS = 45_000;
@@ -207,14 +206,26 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
             ? undefined
             : AbortSignal.timeout(Math.max(options.deadline - now(), 1));
         if (signal) setMaxListeners(0, signal); // one listener per concurrent write
-        const written = await storeMissing(deps, options, toStore, new Date(now()), signal).catch(
-          (error: unknown) => {
+        // The event store skips what is stored already (one read for the page), writes the
+        // rest with the conditional put, and keeps the first receipt.
+        const receivedAt = new Date(now());
+        const stored = await deps.store
+          .storeEvents(
+            toStore,
+            {
+              origin: 'systemLog',
+              receivedAt: receivedAt.toISOString(),
+              expiresAt: expiryFor(receivedAt, options.retentionDays),
+              source: `${client.orgUrl}/api/v1/logs`,
+            },
+            signal,
+          )
+          .catch((error: unknown) => {
             if (signal?.aborted) throw new DeadlineReached('storing a page ran into the deadline');
             throw error;
-          },
-        );
-        result.recovered += written;
-        result.alreadyStored += toStore.length - written;
+          });
+        result.recovered += stored.writtenCount;
+        result.alreadyStored += toStore.length - stored.writtenCount;
       }
 
       const exhausted = bounded ? page.next === undefined : page.events.length === 0;
@@ -253,38 +264,6 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
     }
   }
   return finish();
-}
-
-/**
- * Stores the events the table does not hold yet, through the event store's conditional write
- * (first receipt kept); the number it wrote.
- */
-async function storeMissing(
-  deps: PassDeps,
-  options: PassOptions,
-  events: ParsedEvent[],
-  receivedAt: Date,
-  signal: AbortSignal | undefined,
-): Promise<number> {
-  const stored = await storedUuids(
-    deps.dynamodb,
-    deps.tableName,
-    events.map((e) => e.event.uuid),
-    signal,
-  );
-  const missing = events.filter((e) => !stored.has(e.event.uuid));
-  if (missing.length === 0) return 0;
-  const result = await deps.store.storeEvents(
-    missing,
-    {
-      origin: 'systemLog',
-      receivedAt: receivedAt.toISOString(),
-      expiresAt: expiryFor(receivedAt, options.retentionDays),
-      source: `${deps.client.orgUrl}/api/v1/logs`,
-    },
-    signal,
-  );
-  return result.writtenCount;
 }
 
 /** A pass that has done nothing yet; `failedPass` when it could not even start. */

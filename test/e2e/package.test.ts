@@ -134,6 +134,8 @@ it('writes no secret of the build environment into any packaged file, zips opene
     expect.stringMatching(/receive\.zip!handlers\/receive\.js\.map$/),
     expect.stringMatching(/reconcile\.zip!handlers\/reconcile\.js$/),
     expect.stringMatching(/reconcile\.zip!handlers\/reconcile\.js\.map$/),
+    expect.stringMatching(/store\.zip!handlers\/store\.js$/),
+    expect.stringMatching(/store\.zip!handlers\/store\.js\.map$/),
     expect.stringMatching(/verify\.zip!handlers\/verify\.js$/),
     expect.stringMatching(/verify\.zip!handlers\/verify\.js\.map$/),
   ]);
@@ -168,6 +170,7 @@ it.each(STAGES)(
       'ReadApiLambdaFunction',
       'ReceiveLambdaFunction',
       'ReconcileLambdaFunction',
+      'StoreLambdaFunction',
       'VerifyLambdaFunction',
     ]);
     const shared = {
@@ -195,7 +198,7 @@ it.each(STAGES)(
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         MemorySize: 256,
-        Timeout: reconcile ? 240 : 6,
+        Timeout: reconcile ? 240 : id === 'StoreLambdaFunction' ? 120 : 6,
       });
       expect((fn.Properties.Environment as { Variables: object }).Variables).toEqual(
         reconcile ? { ...shared, ...reconciler } : shared,
@@ -208,7 +211,7 @@ it.each(STAGES)(
     const retention = resourcesOfType(template, 'AWS::Logs::LogGroup').map(
       ([, r]) => r.Properties.RetentionInDays,
     );
-    expect(retention).toEqual(Array(4).fill(stage === 'production' ? 90 : 14));
+    expect(retention).toEqual(Array(5).fill(stage === 'production' ? 90 : 14));
   },
 );
 
@@ -253,7 +256,7 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
     secrets,
     {
       Effect: 'Allow',
-      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
     },
   ]);
@@ -347,6 +350,9 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
     'ReconcileLagAlarm',
     'ReconcileLambdaFunctionErrorsAlarm',
     'ReconcileLambdaFunctionThrottlesAlarm',
+    'StoreFailuresAlarm',
+    'StoreLambdaFunctionErrorsAlarm',
+    'StoreLambdaFunctionThrottlesAlarm',
     'VerifyLambdaFunctionErrorsAlarm',
     'VerifyLambdaFunctionThrottlesAlarm',
   ]);
