@@ -140,18 +140,24 @@ it('send --drop 0.2 loses a fifth of 2,000 events; reconcile stores every one ex
   }
   expect(first.code).toBe(0);
   const failures = 8 + failed;
-  expect(first.stdout.trim()).toMatch(
-    new RegExp(
-      `^reconcile 127\\.0\\.0\\.1:\\d+: caught up, read ${2000 + failures} events in 4 pages, ` +
-        `recovered ${2000 - delivered}, already stored ${delivered}, not stored ${failures}, ` +
-        `hook delivery failures ${failures}, 5 requests to Okta \\(\\+1 token\\), lag 0 s, [\\d.]+ s$`,
-    ),
-  );
+  const summary = new RegExp(
+    `^reconcile 127\\.0\\.0\\.1:\\d+: caught up, read ${2000 + failures} events in 4 pages, ` +
+      `recovered (\\d+), already stored (\\d+), not stored ${failures}, ` +
+      `hook delivery failures ${failures}, 5 requests to Okta \\(\\+1 token\\), lag 0 s, [\\d.]+ s$`,
+  ).exec(first.stdout.trim());
+  expect(summary).not.toBeNull();
+  const [recovered, already] = [Number(summary![1]), Number(summary![2])];
+  // A delivery received durably but answered too late for the sender is still stored from the
+  // stream, possibly while the reconciler runs: whoever writes an event first keeps it.
+  expect(recovered + already).toBe(2000);
+  expect(recovered).toBeGreaterThanOrEqual(400);
+  expect(recovered).toBeLessThanOrEqual(2000 - delivered);
+
   const stored = await storedEvents();
   expect(stored).toHaveLength(2000);
   expect(new Set(stored.map((i) => i.uuid!.S)).size).toBe(2000);
-  expect(stored.filter((i) => i.origin?.S === 'systemLog')).toHaveLength(2000 - delivered);
-  expect(stored.filter((i) => i.origin?.S === 'hook')).toHaveLength(delivered);
+  expect(stored.filter((i) => i.origin?.S === 'systemLog')).toHaveLength(recovered);
+  expect(stored.filter((i) => i.origin?.S === 'hook')).toHaveLength(2000 - recovered);
 
   // Right after: at most 2 requests (the hook's types, one empty page), nothing stored.
   const second = await reconcile();
@@ -160,7 +166,7 @@ it('send --drop 0.2 loses a fifth of 2,000 events; reconcile stores every one ex
     /caught up, read 0 events in 1 page, recovered 0, already stored 0, hook delivery failures 0, 2 requests to Okta \(\+1 token\)/,
   );
   expect(await storedEvents()).toHaveLength(2000);
-}, 240_000);
+}, 480_000);
 
 it('says in one line what is wrong, with the exit code to match', async () => {
   const badToken = await reconcile([], {
