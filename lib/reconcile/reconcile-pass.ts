@@ -300,10 +300,15 @@ export function failedPass(orgUrl: string | undefined, error: unknown, ms = 0): 
 
 /** The pass's one log line: its counts and words, not the error object. */
 export function passLog(result: PassResult): ReconcileLog {
-  const { error: _error, ...fields } = result;
+  const { error: _error, eventTypes, ...fields } = result;
   return {
     level: result.status === 'failed' ? 'error' : result.recovered > 0 ? 'warn' : 'info',
     ...fields,
+    // A hook may name 300 types: the line names a few, and counts the rest.
+    eventTypes:
+      eventTypes === '*' || eventTypes.length <= 10
+        ? eventTypes
+        : [...eventTypes.slice(0, 10), `+${eventTypes.length - 10} more`],
   };
 }
 
