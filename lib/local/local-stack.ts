@@ -156,7 +156,7 @@ export async function startDynamoDbLocal(options: {
   const client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: endpoint });
   const stop = stopper(child, false);
   try {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000; // a busy 2-core machine starts a JVM slowly
     for (;;) {
       try {
         await Promise.race([client.send(new ListTablesCommand({})), exited]);
@@ -164,7 +164,7 @@ export async function startDynamoDbLocal(options: {
       } catch (error) {
         if (error instanceof LocalStackError) throw error;
         if (Date.now() > deadline)
-          throw new LocalStackError(`DynamoDB Local did not answer within 30 s:\n${output}`);
+          throw new LocalStackError(`DynamoDB Local did not answer within 90 s:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }

@@ -1,5 +1,5 @@
 /**
- * GET /events, GET /events/{uuid}, GET /deliveries: the stored events and deliveries over HTTP,
+ * GET /events, /events/{uuid}, /deliveries, /deliveries/{id}: stored events and deliveries over HTTP,
  * for people and for the CLI against a deployed stage. Events are returned as the exact JSON
  * text Okta sent, spliced into the response without re-serialising.
  */
@@ -40,7 +40,7 @@ function decodePathSegment(segment: string): string {
     throw new RequestError(
       400,
       'invalid_parameter',
-      'The event uuid in the path is not valid percent-encoding.',
+      'The id in the path is not valid percent-encoding.',
     );
   }
 }
@@ -87,6 +87,20 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
         log.events = page.items.length;
         return jsonResponse(200, { deliveries: page.items, nextCursor: page.nextCursor });
       }
+      const oneDelivery = /^\/deliveries\/([^/]+)$/.exec(path);
+      if (oneDelivery) {
+        parameters(request, []);
+        const id = decodePathSegment(oneDelivery[1]!);
+        const found = await store.getDelivery(id);
+        if (found === undefined) {
+          throw new RequestError(
+            404,
+            'not_found',
+            `No delivery with id ${JSON.stringify(id.slice(0, 100))} is stored.`,
+          );
+        }
+        return jsonResponse(200, found);
+      }
       const single = /^\/events\/([^/]+)$/.exec(path);
       if (single) {
         parameters(request, []);
@@ -104,7 +118,7 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
       throw new RequestError(
         404,
         'not_found',
-        'No such path: the read API serves /events, /events/{uuid} and /deliveries.',
+        'No such path: the read API serves /events, /events/{uuid}, /deliveries and /deliveries/{id}.',
       );
     },
     ['eventsApiToken'],

@@ -192,16 +192,21 @@ it.each(STAGES)(
       SYSTEM_LOG_LOOKBACK_HOURS: '24',
       SYSTEM_LOG_RATE_LIMIT_SHARE: '0.5',
     };
+    // Off Okta's clock: the store function (stream) and the reconciler (schedule, under its
+    // 5 minutes); the HTTP functions answer within 3 s.
+    const timeouts: Record<string, number> = {
+      StoreLambdaFunction: 120,
+      ReconcileLambdaFunction: 240,
+    };
     for (const [id, fn] of functions) {
-      const reconcile = id === 'ReconcileLambdaFunction';
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         MemorySize: 256,
-        Timeout: reconcile ? 240 : id === 'StoreLambdaFunction' ? 120 : 6,
+        Timeout: timeouts[id] ?? 6,
       });
       expect((fn.Properties.Environment as { Variables: object }).Variables).toEqual(
-        reconcile ? { ...shared, ...reconciler } : shared,
+        id === 'ReconcileLambdaFunction' ? { ...shared, ...reconciler } : shared,
       );
     }
     // Minified (tens of lines where the plain bundle has over ten thousand), with its source map.
@@ -212,6 +217,39 @@ it.each(STAGES)(
       ([, r]) => r.Properties.RetentionInDays,
     );
     expect(retention).toEqual(Array(5).fill(stage === 'production' ? 90 : 14));
+  },
+);
+
+it.each(STAGES)(
+  '%s: the store function reads the table stream with partial failures, bisect, bounded retries and an on-failure queue',
+  (stage) => {
+    const { template } = packaged[stage]!;
+    expect(template.Resources.EventsTable!.Properties.StreamSpecification).toEqual({
+      StreamViewType: 'NEW_IMAGE',
+    });
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['EventsTable', 'StreamArn'] },
+      FunctionName: { 'Fn::GetAtt': ['StoreLambdaFunction', 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': ['StoreFailuresQueue', 'Arn'] } },
+      },
+    });
+    const filters = (
+      mappings[0]![1].Properties.FilterCriteria as { Filters: { Pattern: string }[] }
+    ).Filters;
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['DELIVERY'] } } } },
+    ]);
+    expect(template.Resources.StoreFailuresQueue!.Properties).toMatchObject({
+      QueueName: `okta-event-hooks-${stage}-store-failures`,
+      SqsManagedSseEnabled: true,
+    });
   },
 );
 
@@ -260,21 +298,38 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
     },
   ]);
+  expect(withoutLogs(roleOf('StoreLambdaFunction'))).toEqual([
+    {
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:DescribeStream',
+        'dynamodb:ListStreams',
+      ],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'StreamArn'] }],
+    },
+    {
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchWriteItem',
+      ],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [{ 'Fn::GetAtt': ['StoreFailuresQueue', 'Arn'] }],
+    },
+  ]);
   const index = (name: string) => ({
     'Fn::Join': ['', [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, `/index/${name}`]],
   });
-  expect(withoutLogs(roleOf('ReadApiLambdaFunction'))).toEqual([
-    {
-      Effect: 'Allow',
-      Action: ['ssm:GetParameters'],
-      Resource: [ssmArn(stage, 'events-api-token')],
-    },
-    {
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
-      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, index('byTime'), index('byType')],
-    },
-  ]);
   expect(withoutLogs(roleOf('ReconcileLambdaFunction'))).toEqual([
     {
       Effect: 'Allow',
@@ -290,6 +345,18 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
         'dynamodb:BatchGetItem',
       ],
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+    },
+  ]);
+  expect(withoutLogs(roleOf('ReadApiLambdaFunction'))).toEqual([
+    {
+      Effect: 'Allow',
+      Action: ['ssm:GetParameters'],
+      Resource: [ssmArn(stage, 'events-api-token')],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, index('byTime'), index('byType')],
     },
   ]);
 
@@ -317,6 +384,7 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
     .sort();
   expect(routes).toEqual([
     'GET /deliveries',
+    'GET /deliveries/{id}',
     'GET /events',
     'GET /events/{uuid}',
     'GET /okta-webhooks-endpoint',
@@ -351,6 +419,7 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
     'ReconcileLambdaFunctionErrorsAlarm',
     'ReconcileLambdaFunctionThrottlesAlarm',
     'StoreFailuresAlarm',
+    'StoreIteratorAgeAlarm',
     'StoreLambdaFunctionErrorsAlarm',
     'StoreLambdaFunctionThrottlesAlarm',
     'VerifyLambdaFunctionErrorsAlarm',

@@ -107,7 +107,25 @@ it('filters by type and gets one event', async () => {
 it('lists deliveries', async () => {
   const body = JSON.parse((await get('/deliveries', { limit: '10' })).body!);
   expect(body.deliveries).toHaveLength(1);
-  expect(body.deliveries[0]).toMatchObject({ deliveryId: 'd-1', eventCount: 2, storedCount: 2 });
+  expect(body.deliveries[0]).toMatchObject({
+    deliveryId: 'd-1',
+    status: 'stored',
+    attempts: 1,
+    eventCount: 2,
+    storedCount: 2,
+    headers: { 'content-type': 'application/json' },
+  });
+});
+
+it('gets one delivery with its request body as received', async () => {
+  const one = await get('/deliveries/d-1');
+  expect(one.statusCode).toBe(200);
+  const delivery = JSON.parse(one.body!);
+  expect(delivery).toMatchObject({ deliveryId: 'd-1', status: 'stored', eventCount: 2 });
+  expect(delivery.body).toContain(bigNumberEvent); // the text as sent, big number and all
+  const missing = await get('/deliveries/nope');
+  expect(missing.statusCode).toBe(404);
+  expect(JSON.parse(missing.body!)).toMatchObject({ error: 'not_found' });
 });
 
 it('accepts either rotation token and refuses anything else with 401', async () => {
