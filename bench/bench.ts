@@ -189,6 +189,8 @@ async function main() {
   const bundles = await measureColdStart(QUICK ? 5 : 15);
   const verify = bundles.find((b) => b.name === 'verify')!;
   if (verify.hasDynamoDbClient) throw new Error('the verify bundle contains the DynamoDB client');
+  const withSsm = bundles.filter((b) => b.hasSsmClient).map((b) => b.name);
+  if (withSsm.length > 0) throw new Error(`the SSM client is bundled in ${withSsm.join(', ')}`);
 
   const db = await startDynamoDbLocal({ port: await freePort() });
   const client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: db.endpoint });
@@ -272,6 +274,7 @@ async function main() {
           'dynamodb client': b.hasDynamoDbClient ? 'yes' : 'no',
           'load ms (source maps)': b.loadMsMedian,
           'load ms (none)': b.loadMsMedianNoSourceMaps,
+          'load / DynamoDB floor': b.loadVsDynamoDbFloor,
         })),
       ),
       '',

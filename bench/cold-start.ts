@@ -1,8 +1,8 @@
 /**
  * Cold start: each function bundled as `serverless package` bundles it (the esbuild options of
  * serverless.yml's custom.esbuild), its size, and how long a fresh Node process takes to load it,
- * against the floor of loading the DynamoDB client alone. Loads run interleaved, one process
- * each, with the deployed NODE_OPTIONS (--enable-source-maps).
+ * against the floor of loading the DynamoDB client alone (the ratio `loadVsDynamoDbFloor`).
+ * Loads run interleaved, one process each, with the deployed NODE_OPTIONS (--enable-source-maps).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,8 @@ const ESBUILD_OPTIONS = {
 
 /** Text only the DynamoDB client carries: its JSON protocol's target prefix. */
 export const DYNAMODB_CLIENT_MARKER = 'DynamoDB_20120810';
+/** Text only the SDK's SSM client carries (secrets are read with one signed call instead). */
+export const SSM_CLIENT_MARKER = 'com.amazonaws.ssm';
 
 const FUNCTIONS = {
   verify: 'handlers/verify.ts',
@@ -30,11 +32,12 @@ const FUNCTIONS = {
   readApi: 'handlers/read-api.ts',
 };
 
-/** Floors: an SDK client alone, bundled the same way (the commands the receiver uses). */
+export const DYNAMODB_FLOOR = 'client-dynamodb alone';
+
+/** The floor: the DynamoDB client alone, bundled the same way (the commands the receiver uses). */
 const FLOORS = {
-  'client-dynamodb alone':
+  [DYNAMODB_FLOOR]:
     "export { DynamoDBClient, PutItemCommand, BatchWriteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';",
-  'client-ssm alone': "export { SSMClient, GetParametersCommand } from '@aws-sdk/client-ssm';",
 };
 
 export interface BundleFigures {
@@ -43,8 +46,11 @@ export interface BundleFigures {
   bytes: number;
   sourceMapBytes: number;
   hasDynamoDbClient: boolean;
+  hasSsmClient: boolean;
   loadMsMedian: number;
   loadMsMedianNoSourceMaps: number;
+  /** Median load (source maps) over the DynamoDB-client floor's, measured in the same run. */
+  loadVsDynamoDbFloor: number;
 }
 
 /** Milliseconds to require `file` in a fresh process (module evaluation only, not Node's boot). */
@@ -95,14 +101,17 @@ export async function measureColdStart(runs = 15): Promise<BundleFigures[]> {
         times.get(bundle.name)!.plain.push(loadTime(bundle.file, false));
       }
     }
+    const floorMs = median(times.get(DYNAMODB_FLOOR)!.maps);
     return bundles.map(({ name, kind, file }) => ({
       name,
       kind,
       bytes: statSync(file).size,
       sourceMapBytes: statSync(`${file}.map`).size,
       hasDynamoDbClient: readFileSync(file, 'utf8').includes(DYNAMODB_CLIENT_MARKER),
+      hasSsmClient: readFileSync(file, 'utf8').includes(SSM_CLIENT_MARKER),
       loadMsMedian: round(median(times.get(name)!.maps), 1),
       loadMsMedianNoSourceMaps: round(median(times.get(name)!.plain), 1),
+      loadVsDynamoDbFloor: round(median(times.get(name)!.maps) / floorMs),
     }));
   } finally {
     rmSync(out, { recursive: true, force: true });

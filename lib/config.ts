@@ -1,3 +1,4 @@
+import type { AwsCredentials } from './aws/sigv4';
 import { ConfigError } from './errors';
 
 /**
@@ -10,6 +11,11 @@ import { ConfigError } from './errors';
 export interface Config {
   /** Stage name; `local` is the only stage allowed to run without a secret. */
   stage: string;
+  /**
+   * True only for the local stage inside serverless offline (see `runsUnderServerlessOffline`):
+   * the one place the service may run open (no webhook secret, read API without a token).
+   */
+  mayRunOpen: boolean;
   /** DynamoDB table holding events and delivery records. */
   tableName: string;
   /** AWS region for the DynamoDB client. */
@@ -100,6 +106,20 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min
   return value;
 }
 
+/**
+ * serverless offline sets IS_OFFLINE=true in every handler's environment (after the caller's own
+ * variables, so it cannot be cleared). It also sets AWS_LAMBDA_FUNCTION_NAME, so that name cannot
+ * tell the two apart; AWS_EXECUTION_ENV and AWS_LAMBDA_RUNTIME_API can: the Lambda runtime always
+ * sets them, they are reserved (a function's configuration can neither set nor clear them), and
+ * serverless offline sets neither. In-process tests opt in by passing IS_OFFLINE=true to
+ * loadConfig, as serverless offline does; process.env on Lambda never has it unless someone
+ * writes it into serverless.yml, and even then the runtime's variables refuse the open mode.
+ */
+export function runsUnderServerlessOffline(env: NodeJS.ProcessEnv): boolean {
+  const onLambda = Boolean(env.AWS_EXECUTION_ENV || env.AWS_LAMBDA_RUNTIME_API);
+  return env.IS_OFFLINE?.trim().toLowerCase() === 'true' && !onLambda;
+}
+
 function fractionOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
@@ -180,8 +200,10 @@ function secretValue(value: string | undefined): string | undefined {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logFormat = env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json';
+  const stage = env.STAGE?.trim() || 'local';
   return {
-    stage: env.STAGE?.trim() || 'local',
+    stage,
+    mayRunOpen: stage === 'local' && runsUnderServerlessOffline(env),
     tableName: env.EVENTS_TABLE?.trim() || DEFAULT_TABLE_NAME,
     region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1',
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT?.trim() || undefined,
@@ -224,15 +246,32 @@ export function hasAnySecret(config: Config): boolean {
 
 /**
  * A deployed stage with no secret would store whatever anyone posts: refuse to serve instead.
- * The local stage may run open, with a loud warning (see `scripts/start.ts`).
+ * Only the local stage under serverless offline may run open, with a loud warning (see
+ * `scripts/start.ts`); the local stage deployed by mistake refuses like any other.
  */
 export function assertSecured(config: Config): void {
-  if (!hasAnySecret(config) && config.stage !== 'local') {
+  if (!hasAnySecret(config) && !config.mayRunOpen) {
     const where = config.secretsPath ? ` in SSM under ${config.secretsPath}` : '';
+    const why =
+      config.stage === 'local' ? ' (the local stage runs open only under serverless offline)' : '';
     throw new ConfigError(
-      `Stage "${config.stage}" has no OKTA_AUTH_SECRET or HOOKDECK_SIGNING_SECRET${where}: refusing every request`,
+      `Stage "${config.stage}" has no OKTA_AUTH_SECRET or HOOKDECK_SIGNING_SECRET${where}${why}: refusing every request`,
     );
   }
+}
+
+/**
+ * The credentials of the function's role, which Lambda puts in the environment (temporary, with
+ * a session token); read only to call SSM (lib/secrets.ts). The DynamoDB client reads the same
+ * variables through the SDK's own provider chain.
+ */
+export function awsCredentialsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): AwsCredentials | undefined {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN?.trim() || undefined };
 }
 
 let cached: Config | undefined;

@@ -1,6 +1,8 @@
 /**
  * One log line per request. JSON for CloudWatch; a short readable line for `npm start`.
  * Callers pass only the fields below: headers and bodies are never logged, so neither is a secret.
+ * Text that can hold a caller's input (problems, paths, ids) is sliced; the pretty line escapes
+ * control characters, so a logged value can neither start a new line nor drive the terminal.
  */
 
 export interface RequestLog {
@@ -10,6 +12,8 @@ export interface RequestLog {
   path: string;
   status: number;
   ms: number;
+  /** The caller's address as API Gateway saw it (not a header a caller could set). */
+  sourceIp?: string;
   caller?: string;
   deliveryId?: string;
   eventTypes?: string[];
@@ -19,6 +23,55 @@ export interface RequestLog {
   /** Error code and message of a refusal or failure: our own words, never the caller's input. */
   error?: string;
   reason?: string;
+  /** A 400's problems (which fields are wrong), sliced: see `problemsForLog`. */
+  problems?: string[];
+  /** A failure's causes, outermost first, as "Name: message" (never a body or a secret). */
+  causes?: string[];
+  /** Something the operator should know although the request was served (stale secrets). */
+  warning?: string;
+}
+
+/** Longest logged text, in code points: enough for a field path and what is wrong with it. */
+export const MAX_LOGGED_TEXT = 200;
+/** Problems logged per request: the first ones say what to fix. */
+export const MAX_LOGGED_PROBLEMS = 20;
+const MAX_CAUSES = 5;
+
+/** At most `max` code points (never half a surrogate pair), marked with "…" when cut. */
+export function sliceForLog(text: string, max = MAX_LOGGED_TEXT): string {
+  let end = 0;
+  for (let n = 0; n < max && end < text.length; n++) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
+  return end >= text.length ? text : `${text.slice(0, end)}…`;
+}
+
+/** C0 and C1 controls, DEL and the Unicode line separators as \uXXXX. */
+export function escapeControls(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- matching controls is the point
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+export function problemsForLog(problems: readonly string[]): string[] {
+  const logged = problems.slice(0, MAX_LOGGED_PROBLEMS).map((p) => sliceForLog(p));
+  if (problems.length > logged.length) logged.push(`... ${problems.length - logged.length} more`);
+  return logged;
+}
+
+/** The `cause` chain below `error`, as "Name: message", sliced. */
+export function causesForLog(error: unknown): string[] {
+  const causes: string[] = [];
+  let cause = error instanceof Error ? error.cause : undefined;
+  while (cause !== undefined && causes.length < MAX_CAUSES) {
+    causes.push(
+      cause instanceof Error
+        ? sliceForLog(`${cause.name}: ${cause.message}`)
+        : sliceForLog(String(cause)),
+    );
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return causes;
 }
 
 export type LogFormat = 'json' | 'pretty';
@@ -28,7 +81,7 @@ export function formatRequestLog(entry: RequestLog, format: LogFormat): string {
   const parts = [
     new Date().toISOString().slice(11, 19),
     entry.method,
-    entry.path,
+    sliceForLog(entry.path),
     String(entry.status),
   ];
   if (entry.eventTypes && entry.eventTypes.length > 0) {
@@ -40,8 +93,14 @@ export function formatRequestLog(entry: RequestLog, format: LogFormat): string {
       `${entry.events} event${entry.events === 1 ? '' : 's'} received ${entry.received ?? ''}`.trim(),
     );
   if (entry.error) parts.push(`${entry.error}: ${entry.reason ?? ''}`.trim());
+  if (entry.problems?.length) parts.push(`[${entry.problems.join('; ')}]`);
+  if (entry.causes?.length) parts.push(`caused by ${entry.causes.join(' <- ')}`);
+  if (entry.warning) parts.push(`warning: ${entry.warning}`);
   parts.push(`${entry.ms}ms`);
-  return parts.join(' ');
+  if (entry.deliveryId) parts.push(`delivery=${sliceForLog(entry.deliveryId, 100)}`);
+  if (entry.sourceIp) parts.push(`from=${entry.sourceIp}`);
+  if (entry.requestId) parts.push(`request=${entry.requestId}`);
+  return escapeControls(parts.join(' '));
 }
 
 export function logRequest(entry: RequestLog, format: LogFormat): void {

@@ -5,15 +5,21 @@
  * within minutes and the values never appear in the CloudFormation template or the function's
  * environment (which carries only SECRETS_PATH).
  *
+ * SSM is called without the SDK's SSM client: one signed GetParameters POST (lib/aws/sigv4.ts)
+ * over node:https, with the credentials Lambda puts in the environment. The client was 631 KB of
+ * the 640 KB verify bundle and most of its cold load (docs/performance.md, "Cold start").
+ *
  * IAM: each function may call ssm:GetParameters on exactly the parameters it reads. No
  * kms:Decrypt statement is needed for the default key: "The AWS managed key for Parameter Store
  * (aws/ssm) grants Decrypt permission to all IAM principals in the AWS account"
  * (docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html). A
  * customer managed key would need kms:Decrypt on that key.
  */
-import { GetParametersCommand, type Parameter, SSMClient } from '@aws-sdk/client-ssm';
-import type { Config } from './config';
-import { SecretsUnavailableError } from './errors';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { type AwsCredentials, signedJsonPostHeaders } from './aws/sigv4';
+import { type Config, awsCredentialsFromEnv } from './config';
+import { ConfigError, SecretsUnavailableError } from './errors';
 
 export type SecretName =
   'oktaAuthSecret' | 'hookdeckSigningSecret' | 'eventsApiToken' | 'oktaApiToken' | 'oktaPrivateKey';
@@ -57,17 +63,137 @@ function list(value: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** SSM test fakes accept any credentials; fixed ones keep the SDK from looking for real ones. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/**
+ * One read of the secrets, retries included, takes at most this long. Okta waits 3 s and the
+ * delivery handler answers 503 at 2.5 s: an SSM that hangs must leave time for the answer (and,
+ * with values in hand, for storing). SSM answers in tens of milliseconds when it is well.
+ */
+export const SSM_TIMEOUT_MS = 1000;
+/**
+ * When SSM cannot be read, the values last read keep serving this long past their expiry. An
+ * SSM outage or throttling episode (the account's GetParameters rate is shared by every
+ * container) lasts minutes, rarely an hour: refusing deliveries then would lose them (Okta
+ * retries once). Bounded because a secret removed from SSM during such an outage, a leaked one
+ * among them, must stop working: at the latest secretsCacheMs + 1 h after it was last read.
+ */
+export const MAX_STALE_MS = 60 * 60 * 1000;
+/** After a failed refresh, SSM is asked again only after this long: the values in hand serve. */
+export const RETRY_AFTER_MS = 30 * 1000;
 
-export function createSsmClient(config: Pick<Config, 'region' | 'ssmEndpoint'>): SSMClient {
-  return new SSMClient({
-    region: config.region,
-    ...(config.ssmEndpoint ? { endpoint: config.ssmEndpoint, credentials: LOCAL_CREDENTIALS } : {}),
-    // Read on a cold start inside Okta's 3 s: bound a slow SSM like the DynamoDB client does.
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 400, requestTimeout: 1000 },
+/** SSM test fakes check signatures made with these. */
+const LOCAL_CREDENTIALS: AwsCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** An error answer from SSM: its `__type` (e.g. ThrottlingException) and message. */
+export class SsmError extends Error {
+  override name = 'SsmError';
+  constructor(
+    readonly type: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(`${type} (HTTP ${status}): ${message}`);
+  }
+}
+
+export function ssmUrl(config: Pick<Config, 'region' | 'ssmEndpoint'>): URL {
+  if (config.ssmEndpoint) return new URL('/', config.ssmEndpoint);
+  const domain = config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return new URL(`https://ssm.${config.region}.${domain}/`);
+}
+
+function post(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal) {
+  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = send(url, { method: 'POST', headers, signal }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('close', () => {
+        if (!response.complete) reject(new Error('SSM closed the connection mid-answer'));
+        else resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
   });
+}
+
+interface GetParametersOutput {
+  Parameters?: { Name?: string; Value?: string }[];
+}
+
+/** One signed GetParameters call (JSON 1.1 protocol, as the SDK sends it). */
+async function getParametersOnce(
+  config: Pick<Config, 'region' | 'ssmEndpoint'>,
+  credentials: AwsCredentials,
+  names: string[],
+  signal: AbortSignal,
+): Promise<GetParametersOutput> {
+  const url = ssmUrl(config);
+  const body = JSON.stringify({ Names: names, WithDecryption: true });
+  const headers = signedJsonPostHeaders(
+    url,
+    {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AmazonSSM.GetParameters',
+      'content-length': String(Buffer.byteLength(body)),
+    },
+    body,
+    { region: config.region, service: 'ssm', credentials },
+  );
+  const response = await post(url, headers, body, signal);
+  let parsed: { __type?: string; message?: string; Message?: string } & GetParametersOutput;
+  try {
+    parsed = JSON.parse(response.body || '{}');
+  } catch {
+    throw new SsmError('UnreadableAnswer', response.status, 'the body is not JSON');
+  }
+  if (response.status !== 200) {
+    // "__type": "com.amazonaws...#ThrottlingException" or just the name.
+    const type = (parsed.__type ?? 'UnknownError').split('#').pop()!;
+    throw new SsmError(type, response.status, String(parsed.message ?? parsed.Message ?? ''));
+  }
+  return parsed;
+}
+
+/** Throttling, SSM's own failures and network errors are worth a second try; the rest are not. */
+function retryable(error: unknown): boolean {
+  if (!(error instanceof SsmError)) return true;
+  return error.status >= 500 || /Throttl|TooManyUpdates/.test(error.type);
+}
+
+/** GetParameters with at most two attempts, all within SSM_TIMEOUT_MS. */
+export async function getParameters(
+  config: Pick<Config, 'region' | 'ssmEndpoint'>,
+  names: string[],
+  timeoutMs = SSM_TIMEOUT_MS,
+): Promise<Map<string, string | undefined>> {
+  const credentials = config.ssmEndpoint ? LOCAL_CREDENTIALS : awsCredentialsFromEnv();
+  if (!credentials) {
+    throw new ConfigError(
+      'SECRETS_PATH is set but the environment holds no AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) to read SSM with',
+    );
+  }
+  const signal = AbortSignal.timeout(timeoutMs);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { Parameters = [] } = await getParametersOnce(config, credentials, names, signal);
+      return new Map(Parameters.map((p) => [p.Name ?? '', p.Value]));
+    } catch (error) {
+      if (signal.aborted) {
+        throw new SecretsUnavailableError(
+          `SSM Parameter Store did not answer within ${timeoutMs} ms`,
+          {
+            cause: error,
+          },
+        );
+      }
+      if (attempt >= 2 || !retryable(error)) {
+        const what = error instanceof SsmError ? `answered ${error.type}` : 'could not be reached';
+        throw new SecretsUnavailableError(`SSM Parameter Store ${what}`, { cause: error });
+      }
+    }
+  }
 }
 
 /** Parameter values as read: list secrets split, single ones whole. */
@@ -76,18 +202,16 @@ type SecretValues = Partial<Record<SecretName, string[] | string>>;
 interface CacheEntry {
   values: SecretValues;
   fetchedAt: number;
+  /** When the last refresh failed, while these values kept serving. */
+  failedAt?: number;
 }
 
 export class SecretResolver {
-  private readonly client: SSMClient | undefined;
-  /** One client per region and endpoint (a container has one; tests point at several fakes). */
-  private readonly clients = new Map<string, SSMClient>();
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<SecretValues>>();
   private readonly now: () => number;
 
-  constructor(deps: { client?: SSMClient; now?: () => number } = {}) {
-    this.client = deps.client;
+  constructor(deps: { now?: () => number } = {}) {
     this.now = deps.now ?? Date.now;
   }
 
@@ -95,12 +219,17 @@ export class SecretResolver {
    * The config with the secret fields filled for `secrets`. With a `secretsPath`, SSM is the
    * only source: fields not asked for, and any value left in the environment, are emptied, so
    * a function never holds a secret it has no business with. A missing or empty parameter gives
-   * no values (the caller decides whether that is fatal, e.g. assertSecured).
+   * no values (the caller decides whether that is fatal, e.g. assertSecured). `warn` hears when
+   * SSM failed and older values serve.
    */
-  async resolve(config: Config, secrets: readonly SecretName[]): Promise<Config> {
+  async resolve(
+    config: Config,
+    secrets: readonly SecretName[],
+    warn: (message: string) => void = () => undefined,
+  ): Promise<Config> {
     const { secretsPath } = config;
     if (!secretsPath) return config;
-    const values = await this.read(config, secretsPath, secrets);
+    const values = await this.read(config, secretsPath, secrets, warn);
     const resolved: Config = {
       ...config,
       oktaAuthSecrets: [],
@@ -122,10 +251,19 @@ export class SecretResolver {
     config: Config,
     secretsPath: string,
     secrets: readonly SecretName[],
+    warn: (message: string) => void,
   ): Promise<SecretValues> {
     const key = [config.region, config.ssmEndpoint, secretsPath, [...secrets].sort()].join('|');
     const cached = this.cache.get(key);
-    if (cached && this.now() - cached.fetchedAt < config.secretsCacheMs) return cached.values;
+    const usable = (entry: CacheEntry) =>
+      this.now() - entry.fetchedAt < config.secretsCacheMs + MAX_STALE_MS;
+    if (cached) {
+      if (this.now() - cached.fetchedAt < config.secretsCacheMs) return cached.values;
+      // SSM failed a moment ago: do not make every request wait for it again.
+      if (cached.failedAt !== undefined && this.now() - cached.failedAt < RETRY_AFTER_MS) {
+        if (usable(cached)) return this.stale(cached, warn);
+      }
+    }
 
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -137,10 +275,19 @@ export class SecretResolver {
       this.cache.set(key, { values, fetchedAt: this.now() });
       return values;
     } catch (error) {
-      // SSM is briefly unreachable: the values we had are better than refusing deliveries.
-      if (cached) return cached.values;
+      if (cached && usable(cached)) {
+        cached.failedAt = this.now();
+        const reason = error instanceof Error ? error.message : String(error);
+        return this.stale(cached, warn, reason);
+      }
       throw error;
     }
+  }
+
+  private stale(entry: CacheEntry, warn: (message: string) => void, reason?: string) {
+    const age = Math.round((this.now() - entry.fetchedAt) / 1000);
+    warn(`${reason ?? 'SSM failed moments ago'}: using the secrets read ${age} s ago`);
+    return entry.values;
   }
 
   private async fetch(
@@ -148,29 +295,14 @@ export class SecretResolver {
     secretsPath: string,
     secrets: readonly SecretName[],
   ): Promise<SecretValues> {
-    const clientKey = `${config.region}|${config.ssmEndpoint ?? ''}`;
-    let client = this.client ?? this.clients.get(clientKey);
-    if (!client) {
-      client = createSsmClient(config);
-      this.clients.set(clientKey, client);
-    }
     const names = new Map(secrets.map((s) => [secretParameterName(secretsPath, s), s]));
-    let parameters: Parameter[];
-    try {
-      ({ Parameters: parameters = [] } = await client.send(
-        new GetParametersCommand({ Names: [...names.keys()], WithDecryption: true }),
-      ));
-    } catch (error) {
-      const name = error instanceof Error ? error.name : 'unknown error';
-      throw new SecretsUnavailableError(`SSM Parameter Store answered ${name}`, { cause: error });
-    }
+    const found = await getParameters(config, [...names.keys()]);
     // Names SSM does not know come back in InvalidParameters: they simply get no values.
     const values: SecretValues = {};
-    for (const parameter of parameters) {
-      const secret = parameter.Name === undefined ? undefined : names.get(parameter.Name);
+    for (const [name, value] of found) {
+      const secret = names.get(name);
       if (!secret) continue;
-      values[secret] =
-        SECRETS[secret].kind === 'list' ? list(parameter.Value) : (parameter.Value ?? '').trim();
+      values[secret] = SECRETS[secret].kind === 'list' ? list(value) : (value ?? '').trim();
     }
     return values;
   }

@@ -126,6 +126,7 @@ Okta event hook endpoint: ${endpoint}
        stored from the table's stream a moment later: a STORE line per delivery)
 Put it on the internet for Okta:  hookdeck listen ${httpPort} okta --path ${new URL(endpoint).pathname}
 Look at stored events:            npm run events -- list
+Event browser:                    http://localhost:${httpPort}/ui${config.eventsApiTokens.length > 0 ? ' (sign in with EVENTS_API_TOKEN)' : ''}
 Read API:                         http://localhost:${httpPort}/events${config.eventsApiTokens.length > 0 ? ' (Authorization: Bearer $EVENTS_API_TOKEN)' : ' (open: no EVENTS_API_TOKEN set)'}
 Ctrl-C stops everything.
 `);

@@ -8,13 +8,14 @@
  *   Hookdeck signature never stands in for it: anyone can post to a public Hookdeck source.
  * - HOOKDECK_SIGNING_SECRET set: a request carrying x-hookdeck-signature(-2) must match one of
  *   its values. With no Okta secret configured, the signature is required on every request.
- * - Neither set: only the local stage runs, open (see config.assertSecured).
+ * - Neither set: only the local stage under serverless offline runs, open (config.assertSecured).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config';
 import { RequestError } from '../errors';
+import { sessionCookie, verifySession } from './session';
 
-export type Caller = 'okta' | 'hookdeck' | 'reader' | 'unauthenticated';
+export type Caller = 'okta' | 'hookdeck' | 'reader' | 'session' | 'unauthenticated';
 
 const HOOKDECK_SIGNATURE_HEADERS = ['x-hookdeck-signature', 'x-hookdeck-signature-2'];
 
@@ -85,15 +86,18 @@ export function authenticate(
 
 /**
  * The read API's caller: `Authorization: Bearer <EVENTS_API_TOKEN>`, a credential separate from
- * Okta's secret so that holding one does not grant the other. With no token configured the
- * read API is open on the local stage and off (403) everywhere else.
+ * Okta's secret so that holding one does not grant the other, or the event browser's session
+ * cookie, signed with such a token (lib/http/session.ts). A bearer header, when sent, decides.
+ * With no token configured the read API is open on the local stage under serverless offline
+ * and off (403) everywhere else.
  */
 export function authenticateReader(
   headers: Record<string, string>,
-  config: Pick<Config, 'stage' | 'eventsApiTokens'>,
+  config: Pick<Config, 'mayRunOpen' | 'eventsApiTokens'>,
+  nowMs = Date.now(),
 ): Caller {
   if (config.eventsApiTokens.length === 0) {
-    if (config.stage === 'local') return 'unauthenticated';
+    if (config.mayRunOpen) return 'unauthenticated';
     throw new RequestError(
       403,
       'read_api_disabled',
@@ -101,9 +105,18 @@ export function authenticateReader(
     );
   }
   const match = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '');
-  if (!match) throw unauthorized('The request has no "Authorization: Bearer <token>" header.');
-  if (!matchesAny(match[1]!.trim(), config.eventsApiTokens)) {
-    throw unauthorized('The bearer token is not an accepted EVENTS_API_TOKEN.');
+  if (match) {
+    if (!matchesAny(match[1]!.trim(), config.eventsApiTokens)) {
+      throw unauthorized('The bearer token is not an accepted EVENTS_API_TOKEN.');
+    }
+    return 'reader';
   }
-  return 'reader';
+  const session = sessionCookie(headers.cookie);
+  if (session !== undefined) {
+    if (verifySession(session, config.eventsApiTokens, nowMs) === undefined) {
+      throw unauthorized('The session has ended or its token was withdrawn: sign in again.');
+    }
+    return 'session';
+  }
+  throw unauthorized('The request has no "Authorization: Bearer <token>" header.');
 }

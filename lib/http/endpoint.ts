@@ -12,7 +12,8 @@ import {
   errorResponse,
   parseRequest,
 } from './http';
-import { type RequestLog, logRequest } from '../logger';
+import { type RequestLog, causesForLog, logRequest, problemsForLog } from '../logger';
+import { RequestError } from '../errors';
 import { type SecretName, type SecretResolver, WEBHOOK_SECRETS, secretResolver } from '../secrets';
 
 export interface EndpointContext {
@@ -52,13 +53,18 @@ export function createEndpoint(
       path: request.path,
       status: 0,
       ms: 0,
+      sourceIp: request.sourceIp,
     };
     let format: Config['logFormat'] = 'json';
     let response: HttpResponse;
     try {
       const baseConfig = deps.config ?? containerConfig();
       format = baseConfig.logFormat;
-      const config = await (deps.secrets ?? secretResolver()).resolve(baseConfig, secrets);
+      const config = await (deps.secrets ?? secretResolver()).resolve(
+        baseConfig,
+        secrets,
+        (warning) => (log.warning = warning),
+      );
       const caller = authenticateCaller(request, config);
       log.caller = caller;
       response = await handle({ request, config, caller, log, started });
@@ -67,7 +73,13 @@ export function createEndpoint(
       log.level = response.statusCode >= 500 ? 'error' : 'warn';
       log.error = (JSON.parse(response.body ?? '{}') as { error?: string }).error;
       log.reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof RequestError && error.problems?.length) {
+        log.problems = problemsForLog(error.problems);
+      }
+      const causes = causesForLog(error);
+      if (causes.length > 0) log.causes = causes;
     }
+    if (log.warning && log.level === 'info') log.level = 'warn';
     log.status = response.statusCode;
     log.ms = Math.round(performance.now() - started);
     logRequest(log, format);

@@ -30,6 +30,8 @@ export interface HttpRequest {
   query: Record<string, string>;
   /** Milliseconds the request spent in API Gateway and a cold start before the handler ran. */
   waitedMs: number;
+  /** HTTP API events (payload 2.0) take Set-Cookie in the response's `cookies`, REST in a header. */
+  payloadVersion: '1.0' | '2.0';
 }
 
 /** API Gateway gives up after 29 s: an older arrival time is not one (tests send 0). */
@@ -70,10 +72,16 @@ export function parseRequest(event: ApiGatewayEvent): HttpRequest {
   const body = event.body ?? '';
   const rawBody = event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
   if (isV2(event)) {
+    const headers = lowerCaseHeaders(event);
+    // HTTP API moves the Cookie header into `cookies`: put it back where every reader looks.
+    if (event.cookies?.length && headers.cookie === undefined) {
+      headers.cookie = event.cookies.join('; ');
+    }
     return {
+      payloadVersion: '2.0',
       method: event.requestContext.http.method.toUpperCase(),
       path: event.rawPath,
-      headers: lowerCaseHeaders(event),
+      headers,
       rawBody,
       requestId: event.requestContext.requestId,
       sourceIp: event.requestContext.http.sourceIp,
@@ -82,6 +90,7 @@ export function parseRequest(event: ApiGatewayEvent): HttpRequest {
     };
   }
   return {
+    payloadVersion: '1.0',
     method: event.httpMethod.toUpperCase(),
     path: event.path,
     headers: lowerCaseHeaders(event),
@@ -108,6 +117,17 @@ export function jsonResponse(statusCode: number, body: unknown): HttpResponse {
 /** A JSON body that is already text: stored events are passed through without re-serialising. */
 export function jsonTextResponse(statusCode: number, body: string): HttpResponse {
   return { statusCode, headers: { 'content-type': 'application/json' }, body };
+}
+
+/** Adds a Set-Cookie the way the request's payload version delivers it. */
+export function withCookie(
+  response: HttpResponse,
+  request: HttpRequest,
+  setCookie: string,
+): HttpResponse {
+  return request.payloadVersion === '2.0'
+    ? { ...response, cookies: [...(response.cookies ?? []), setCookie] }
+    : { ...response, headers: { ...response.headers, 'set-cookie': setCookie } };
 }
 
 export function noContent(): HttpResponse {

@@ -1,17 +1,42 @@
 /**
- * GET /events, /events/{uuid}, /deliveries, /deliveries/{id}: stored events and deliveries over HTTP,
- * for people and for the CLI against a deployed stage. Events are returned as the exact JSON
- * text Okta sent, spliced into the response without re-serialising.
+ * GET /events, /events/{uuid}, /deliveries, /deliveries/{id}, /event-types, /event-counts: the
+ * stored events and deliveries over HTTP, for people, the event browser (/ui) and the CLI
+ * against a deployed stage. Events are returned as the exact JSON text Okta sent, spliced into
+ * the response without re-serialising.
  */
 import { authenticateReader } from '../http/auth';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { RequestError } from '../errors';
 import { EventQueries, parseLimit, parseTime } from '../store/event-queries';
-import { type HttpRequest, jsonResponse, jsonTextResponse } from '../http/http';
+import {
+  type ApiGatewayEvent,
+  type HttpRequest,
+  type HttpResponse,
+  jsonResponse,
+  jsonTextResponse,
+} from '../http/http';
 
 const LIST_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until', 'limit', 'cursor'];
 const LIST_DELIVERIES_PARAMETERS = ['since', 'until', 'limit', 'cursor'];
+const COUNT_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until'];
+/** Counting stops here and answers what it has, well inside the function's 6 s timeout. */
+const COUNT_BUDGET_MS = 4000;
+
+/**
+ * Answers may now reach a browser (the event browser's cookie): never cached, never sniffed as
+ * anything but JSON.
+ */
+function withPrivateHeaders(response: HttpResponse): HttpResponse {
+  return {
+    ...response,
+    headers: {
+      ...response.headers,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    },
+  };
+}
 
 /** Validated query parameters; unknown or empty ones are refused rather than ignored. */
 function parameters(request: HttpRequest, allowed: string[]): Record<string, string | undefined> {
@@ -57,7 +82,7 @@ function listOptions(params: Record<string, string | undefined>) {
 export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueries } = {}) {
   let queries = deps.queries; // one client per container, made on first use
 
-  return createEndpoint(
+  const endpoint = createEndpoint(
     deps,
     (request, config) => authenticateReader(request.headers, config),
     async ({ request, config, log }) => {
@@ -75,10 +100,25 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
           user: params.user,
         });
         log.events = page.items.length;
+        // `meta[i]` describes `events[i]`; the events stay the exact text, so they are not wrapped.
         return jsonTextResponse(
           200,
-          `{"events":[${page.items.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`,
+          `{"events":[${page.items.join(',')}],"meta":${JSON.stringify(page.meta)},"nextCursor":${JSON.stringify(page.nextCursor)}}`,
         );
+      }
+      if (path === '/event-types') {
+        parameters(request, []);
+        return jsonResponse(200, { eventTypes: await store.listEventTypes() });
+      }
+      if (path === '/event-counts') {
+        const params = parameters(request, COUNT_EVENTS_PARAMETERS);
+        const { since, until } = listOptions(params);
+        const counts = await store.countEvents(
+          { since, until, type: params.type, user: params.user },
+          { deadline: Date.now() + COUNT_BUDGET_MS },
+        );
+        log.events = counts.total;
+        return jsonResponse(200, counts);
       }
       if (path === '/deliveries') {
         const page = await store.listDeliveries(
@@ -118,9 +158,10 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
       throw new RequestError(
         404,
         'not_found',
-        'No such path: the read API serves /events, /events/{uuid}, /deliveries and /deliveries/{id}.',
+        'No such path: the read API serves /events, /events/{uuid}, /deliveries, /deliveries/{id}, /event-types and /event-counts.',
       );
     },
     ['eventsApiToken'],
   );
+  return async (event: ApiGatewayEvent) => withPrivateHeaders(await endpoint(event));
 }

@@ -10,6 +10,8 @@
  *                                                                             carried the event again
  *   USER#<id or login>   <timeKey>           (the table's own key)            link: this user is the
  *                                                                             event's actor or a target
+ *   EVENTTYPE            <eventType>         (the table's own key)            registry: this type was
+ *                                                                             stored, last seen when
  *
  * timeKey = <published as canonical ISO time>#<uuid>, so every listing is one Query ordered by
  * time. Both indexes are KEYS_ONLY: listings fetch the items themselves with BatchGetItem, which
@@ -27,6 +29,8 @@ export const DELIVERY_PREFIX = 'DELIVERY#';
 export const USER_PREFIX = 'USER#';
 /** Sort key prefix, under an event's pk, of the later deliveries that carried it. */
 export const CARRIED_BY_PREFIX = 'DELIVERY#';
+/** Partition of the event type registry: one item per eventType ever stored (a Query, no Scan). */
+export const EVENT_TYPE_PK = 'EVENTTYPE';
 export const TIME_INDEX = 'byTime';
 export const TYPE_INDEX = 'byType';
 
@@ -56,14 +60,32 @@ export function expiryFor(receivedAt: Date, retentionDays: number): number | und
     : undefined;
 }
 
+/** Okta's `published` shape: an ISO 8601 date, or date-time with or without an offset. */
+const ISO_TIME =
+  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
 /**
- * Okta's `published` as a sortable canonical ISO string; a value that is not a time is kept
- * (shortened, so the key stays under DynamoDB's 1 KB sort key limit) and sorts as text.
+ * Time keys of a `published` that is not a time start with this. Real times (1970 to 9999)
+ * start with a digit from 1 to 9, so these sort below all of them: at the old end of every
+ * listing. An event whose time is unknown cannot claim to be recent: there it no longer sits at
+ * the top of every newest-first listing for ever, it stays reachable (the last pages, `until`),
+ * and it falls outside every `since`, as an event of unknown time should.
+ */
+export const NOT_A_TIME_PREFIX = '0000-not-a-time:';
+
+/**
+ * Okta's `published` as a sortable canonical ISO string (a date-time without an offset is taken
+ * as UTC, as Okta writes them, never as the machine's zone). A value that is not a time keeps at
+ * most 64 code points of its text (the key stays far under DynamoDB's 1 KB sort key limit).
  */
 export function canonicalTime(published: string): string {
-  const ms = Date.parse(published);
+  const iso = ISO_TIME.exec(published);
+  const utc = iso && published.includes('T') && iso[1] === undefined ? `${published}Z` : published;
+  const ms = iso ? Date.parse(utc) : NaN;
   if (Number.isFinite(ms) && ms >= 0 && ms < 253402300800000) return new Date(ms).toISOString();
-  return published.slice(0, 64);
+  // 64 code points take at most 128 code units: cut there first, so a huge value costs nothing.
+  const text = Array.from(published.slice(0, 128)).slice(0, 64).join('').toWellFormed();
+  return NOT_A_TIME_PREFIX + text;
 }
 
 /** Longest user id or login that gets a link item; longer ones cannot be real Okta values. */
@@ -214,4 +236,32 @@ export function carriedByItem(uuid: string, origin: EventOrigin): Item {
   };
   if (origin.expiresAt !== undefined) item.expiresAt = { N: String(origin.expiresAt) };
   return item;
+}
+
+/**
+ * The event type registry's writes for one batch of events (a delivery, a System Log page): one
+ * UpdateItem per distinct eventType, keeping the latest receipt (`lastSeenAt`) and its expiry,
+ * so a type leaves the registry when its newest event does. The condition keeps a late, older
+ * receipt from moving them back: ConditionalCheckFailed means a newer receipt is already
+ * recorded, which is success. The items carry no itemType or eventType attribute, so neither
+ * index sees them.
+ */
+export function eventTypeUpdates(events: readonly ParsedEvent[], origin: EventOrigin) {
+  const types = [...new Set(events.map(({ event }) => event.eventType))];
+  return types.map((eventType) => {
+    const values: Record<string, AttributeValue> = { ':seen': S(origin.receivedAt) };
+    let update = 'SET lastSeenAt = :seen';
+    if (origin.expiresAt !== undefined) {
+      values[':expires'] = { N: String(origin.expiresAt) };
+      update += ', expiresAt = :expires';
+    } else {
+      update += ' REMOVE expiresAt';
+    }
+    return {
+      Key: { pk: S(EVENT_TYPE_PK), sk: S(eventType) },
+      UpdateExpression: update,
+      ConditionExpression: 'attribute_not_exists(lastSeenAt) OR lastSeenAt < :seen',
+      ExpressionAttributeValues: values,
+    };
+  });
 }

@@ -7,6 +7,10 @@
  *   events about a user   Query table    pk = USER#u     AND sk in range     (link items)
  *   all events            Query byTime   itemType=event  AND timeKey in range
  *   deliveries            Query byTime   itemType=delivery AND timeKey in range
+ *   event types present   Query table    pk = EVENTTYPE                   (registry items)
+ *
+ * Counts over time (the event browser's chart) read the same key ranges, keys only: see
+ * countEvents.
  */
 import {
   type AttributeValue,
@@ -20,6 +24,7 @@ import { RequestError } from '../errors';
 import {
   DELIVERY_PREFIX,
   EVENT_PREFIX,
+  EVENT_TYPE_PK,
   type Item,
   TIME_INDEX,
   TYPE_INDEX,
@@ -53,6 +58,101 @@ export interface EventQuery extends TimeRange {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/** What the table knows about a listed event beyond its JSON: how it reached us. */
+export interface EventMeta {
+  uuid: string;
+  receivedAt?: string;
+  deliveryId?: string;
+  /** How the event was stored (`hook`, `systemLog`) when the item records it. */
+  origin?: string;
+}
+
+export interface EventTypeRecord {
+  eventType: string;
+  /** When a delivery carrying this type was last received. */
+  lastSeenAt: string;
+}
+
+export interface CountQuery extends TimeRange {
+  type?: string;
+  user?: string;
+}
+
+export interface CountBucket {
+  /** Inclusive. */
+  start: string;
+  /** Exclusive. */
+  end: string;
+  /** null when the time budget ran out before this bucket was counted. */
+  count: number | null;
+}
+
+export interface EventCounts {
+  /** The range counted: as asked, or the first and last event of the filter when left open. */
+  since: string | null;
+  until: string | null;
+  bucketSeconds: number;
+  /** Oldest first; the first and last may be shorter than bucketSeconds. */
+  buckets: CountBucket[];
+  /** Sum of the counted buckets. */
+  total: number;
+  /** False when some bucket could not be counted within the time budget. */
+  complete: boolean;
+  /** DynamoDB read capacity units the counting consumed. */
+  readUnits: number;
+}
+
+/** Most bars a chart gets: readable on a 390 px wide screen as on 1280 px. */
+export const MAX_BUCKETS = 60;
+/** Bucket widths in seconds, aligned to UTC; the smallest giving at most MAX_BUCKETS wins. */
+const BUCKET_WIDTHS = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800,
+  604800, 2592000, 7776000, 31536000,
+];
+/** Parallel count queries: as the write path, enough to hide latency without self-throttling. */
+const COUNT_CONCURRENCY = 8;
+/** Times canonicalTime can produce; keys outside (published that was no time) are not counted. */
+const FIRST_TIME = '1970-01-01T00:00:00.000Z';
+const LAST_TIME = '9999-12-31T23:59:59.999Z';
+
+/**
+ * Bucket boundaries for [sinceMs, untilMs): the range's own ends, and UTC-aligned multiples of
+ * the smallest width in BUCKET_WIDTHS that gives at most `maxBuckets` buckets.
+ */
+export function bucketEdges(
+  sinceMs: number,
+  untilMs: number,
+  maxBuckets = MAX_BUCKETS,
+): { widthSeconds: number; edges: number[] } {
+  // Aligned buckets touched by [since, until): the partial first and last ones count too.
+  const buckets = (w: number) => Math.ceil(untilMs / (w * 1000)) - Math.floor(sinceMs / (w * 1000));
+  const widthSeconds =
+    BUCKET_WIDTHS.find((w) => buckets(w) <= maxBuckets) ??
+    Math.ceil((untilMs - sinceMs) / 1000 / (maxBuckets - 1));
+  const width = widthSeconds * 1000;
+  const edges = [sinceMs];
+  for (let t = Math.floor(sinceMs / width) * width + width; t < untilMs; t += width) edges.push(t);
+  edges.push(untilMs);
+  return { widthSeconds, edges };
+}
+
+/** The time part of a timeKey or link sk (`<ISO time>#<uuid>`). */
+function timeOf(key: string | undefined): string {
+  return (key ?? '').split('#', 1)[0]!;
+}
+
+/** Index of the bucket holding `time` (canonical ISO strings compare as times). */
+function bucketOf(edges: string[], time: string): number {
+  let low = 0;
+  let high = edges.length - 2;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (edges[mid]! <= time) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }
 
 /** A delivery as the read API and the CLI show it: the request as received, and its outcome. */
@@ -144,6 +244,10 @@ function rangeCondition(
 }
 
 interface PlannedQuery {
+  index: string | undefined;
+  hashAttribute: string;
+  hashValue: string;
+  rangeAttribute: string;
   input: {
     TableName: string;
     IndexName: string | undefined;
@@ -168,8 +272,11 @@ export class EventQueries {
     return Item && eventJson(Item);
   }
 
-  /** Events newest first by `published`; items are each event's JSON text as Okta sent it. */
-  async listEvents(query: EventQuery): Promise<Page<string>> {
+  /**
+   * Events newest first by `published`; items are each event's JSON text as Okta sent it, and
+   * `meta[i]` what the table adds about `items[i]`.
+   */
+  async listEvents(query: EventQuery): Promise<Page<string> & { meta: EventMeta[] }> {
     checkRange(query);
     const plan = this.planEventQuery(query);
     const { keys, lastEvaluatedKey } = await this.query(plan, query);
@@ -177,6 +284,7 @@ export class EventQueries {
     const events = await this.batchGet(uuids.map(eventKey));
 
     const items: string[] = [];
+    const meta: EventMeta[] = [];
     let bytes = 0;
     for (const [i, uuid] of uuids.entries()) {
       const event = events.get(EVENT_PREFIX + uuid);
@@ -187,12 +295,253 @@ export class EventQueries {
         continue;
       const json = eventJson(event);
       if (items.length > 0 && bytes + json.length > MAX_PAGE_BYTES) {
-        return { items, nextCursor: this.cursor(plan, keys[i - 1]!) };
+        return { items, meta, nextCursor: this.cursor(plan, keys[i - 1]!) };
       }
       bytes += json.length;
       items.push(json);
+      meta.push(metaOf(uuid, event));
     }
-    return { items, nextCursor: lastEvaluatedKey ? this.cursor(plan, lastEvaluatedKey) : null };
+    return {
+      items,
+      meta,
+      nextCursor: lastEvaluatedKey ? this.cursor(plan, lastEvaluatedKey) : null,
+    };
+  }
+
+  /** Every event type stored (the registry written with each delivery), by name. */
+  async listEventTypes(): Promise<EventTypeRecord[]> {
+    const types: EventTypeRecord[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: EVENT_TYPE_PK } },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        types.push({ eventType: item.sk!.S!, lastSeenAt: item.lastSeenAt?.S ?? '' });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return types;
+  }
+
+  /**
+   * How many events of the filter were published in each bucket of the range, counted at read
+   * time from the keys-only index entries (or user link items): nothing extra is written per
+   * event, and counts are exact whatever was redelivered or expired. An open range is first
+   * closed at the filter's oldest and newest events (two one-key Queries).
+   *
+   * One Query reads the whole range, newest first; only when it stops at DynamoDB's 1 MB page
+   * (about 8,000 keys) are the remaining buckets counted in parallel (Select COUNT), so a small
+   * range costs one request and a large one is not read page after page. A type and a user
+   * together read both key ranges and count their intersection. Buckets not counted by
+   * `deadline` (epoch ms) are returned as null.
+   */
+  async countEvents(
+    query: CountQuery,
+    {
+      deadline = Infinity,
+      maxBuckets = MAX_BUCKETS,
+      /** Tests: end the first page early, as DynamoDB's 1 MB would on a large range. */
+      firstPageLimit = undefined as number | undefined,
+    } = {},
+  ): Promise<EventCounts> {
+    checkRange(query);
+    const plan = this.planEventQuery(query);
+    const counter = { readUnits: 0 };
+    const since = query.since ?? (await this.extent(plan, true, counter));
+    const until =
+      query.until ?? (await this.extent(plan, false, counter).then((t) => t && nextMs(t)));
+    if (since === undefined || until === undefined || since >= until) {
+      return {
+        since: since ?? null,
+        until: until ?? null,
+        bucketSeconds: 0,
+        buckets: [],
+        total: 0,
+        complete: true,
+        readUnits: counter.readUnits,
+      };
+    }
+    const { widthSeconds, edges: edgeMs } = bucketEdges(
+      Date.parse(since),
+      Date.parse(until),
+      maxBuckets,
+    );
+    const edges = edgeMs.map((ms) => new Date(ms).toISOString());
+    const counts =
+      query.user && query.type
+        ? await this.countIntersection(query.user, query.type, edges, deadline, counter)
+        : await this.countRange(plan, edges, deadline, counter, firstPageLimit);
+    const buckets = counts.map((count, i) => ({ start: edges[i]!, end: edges[i + 1]!, count }));
+    return {
+      since,
+      until,
+      bucketSeconds: widthSeconds,
+      buckets,
+      total: counts.reduce<number>((sum, n) => sum + (n ?? 0), 0),
+      complete: counts.every((n) => n !== null),
+      readUnits: counter.readUnits,
+    };
+  }
+
+  /** The time of the filter's oldest (or newest) event, by one key read. */
+  private async extent(
+    plan: PlannedQuery,
+    oldest: boolean,
+    counter: { readUnits: number },
+  ): Promise<string | undefined> {
+    const { Items = [], ConsumedCapacity } = await this.client.send(
+      new QueryCommand({
+        ...this.rangeInput(plan, FIRST_TIME, LAST_TIME),
+        ScanIndexForward: oldest,
+        Limit: 1,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    counter.readUnits += ConsumedCapacity?.CapacityUnits ?? 0;
+    const time = timeOf(Items[0]?.[plan.rangeAttribute]?.S);
+    return time === '' ? undefined : time;
+  }
+
+  /** A keys-only Query input for the plan's partition and [since, until). */
+  private rangeInput(plan: PlannedQuery, since: string, until: string) {
+    return {
+      TableName: this.tableName,
+      IndexName: plan.index,
+      KeyConditionExpression: '#h = :hash AND #r BETWEEN :since AND :until',
+      ExpressionAttributeNames: {
+        '#h': plan.hashAttribute,
+        '#r': plan.rangeAttribute,
+      } as Record<string, string>,
+      ExpressionAttributeValues: {
+        ':hash': { S: plan.hashValue },
+        ':since': { S: since },
+        ':until': { S: until },
+      },
+    };
+  }
+
+  private async countRange(
+    plan: PlannedQuery,
+    edges: string[],
+    deadline: number,
+    counter: { readUnits: number },
+    firstPageLimit: number | undefined,
+  ): Promise<(number | null)[]> {
+    const last = edges.length - 1;
+    const counts: (number | null)[] = new Array<number | null>(last).fill(0);
+    const first = await this.client.send(
+      new QueryCommand({
+        ...this.rangeInput(plan, edges[0]!, edges[last]!),
+        ProjectionExpression: '#r',
+        ScanIndexForward: false,
+        Limit: firstPageLimit,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    counter.readUnits += first.ConsumedCapacity?.CapacityUnits ?? 0;
+    for (const key of first.Items ?? []) {
+      counts[bucketOf(edges, timeOf(key[plan.rangeAttribute]?.S))]!++;
+    }
+    const stop = first.LastEvaluatedKey;
+    if (!stop) return counts;
+
+    // The page ended inside bucket k: count the rest of k from there, and older buckets whole.
+    const k = bucketOf(edges, timeOf(stop[plan.rangeAttribute]?.S));
+    const tasks = Array.from({ length: k + 1 }, (_, i) => async () => {
+      let startKey = i === k ? stop : undefined;
+      let n = 0;
+      do {
+        if (Date.now() > deadline) {
+          counts[i] = null;
+          return;
+        }
+        const page = await this.client.send(
+          new QueryCommand({
+            ...this.rangeInput(plan, edges[i]!, edges[i + 1]!),
+            Select: 'COUNT',
+            ScanIndexForward: false,
+            ExclusiveStartKey: startKey,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        counter.readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+        n += page.Count ?? 0;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      counts[i] = counts[i]! + n;
+    });
+    const queue = tasks.values();
+    await Promise.all(
+      Array.from({ length: Math.min(COUNT_CONCURRENCY, tasks.length) }, async () => {
+        for (const task of queue) await task();
+      }),
+    );
+    return counts;
+  }
+
+  /** A type and a user: the user's links and the type's keys in the range, intersected. */
+  private async countIntersection(
+    user: string,
+    type: string,
+    edges: string[],
+    deadline: number,
+    counter: { readUnits: number },
+  ): Promise<(number | null)[]> {
+    const since = edges[0]!;
+    const until = edges[edges.length - 1]!;
+    const userPlan = this.plan(undefined, 'pk', userPk(user), 'sk', {}, '');
+    const typePlan = this.plan(TYPE_INDEX, 'eventType', type, 'timeKey', {}, '');
+    const linked = new Map<string, string>(); // uuid -> time
+    const ofType = new Set<string>();
+    const complete =
+      (await this.readKeys(userPlan, since, until, ['uuid', 'sk'], deadline, counter, (key) =>
+        linked.set(key.uuid?.S ?? '', timeOf(key.sk?.S)),
+      )) &&
+      (await this.readKeys(typePlan, since, until, ['pk'], deadline, counter, (key) =>
+        ofType.add(key.pk!.S!.slice(EVENT_PREFIX.length)),
+      ));
+    const counts: (number | null)[] = new Array<number | null>(edges.length - 1).fill(
+      complete ? 0 : null,
+    );
+    if (!complete) return counts;
+    for (const [uuid, time] of linked) if (ofType.has(uuid)) counts[bucketOf(edges, time)]!++;
+    return counts;
+  }
+
+  /** Every key of a range, page after page; false when the deadline stopped it. */
+  private async readKeys(
+    plan: PlannedQuery,
+    since: string,
+    until: string,
+    projection: string[],
+    deadline: number,
+    counter: { readUnits: number },
+    onKey: (key: Item) => void,
+  ): Promise<boolean> {
+    let startKey: Item | undefined;
+    do {
+      if (Date.now() > deadline) return false;
+      const input = this.rangeInput(plan, since, until);
+      projection.forEach((name, i) => (input.ExpressionAttributeNames[`#p${i}`] = name));
+      const page = await this.client.send(
+        new QueryCommand({
+          ...input,
+          ProjectionExpression: projection.map((_, i) => `#p${i}`).join(', '),
+          ExclusiveStartKey: startKey,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      counter.readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+      for (const key of page.Items ?? []) onKey(key);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return true;
   }
 
   /** One delivery and its request body as received (UTF-8 text, as Okta sent it). */
@@ -254,6 +603,10 @@ export class EventQueries {
     const values: Record<string, AttributeValue> = { ':hash': { S: hashValue } };
     const condition = `${hashAttribute} = :hash${rangeCondition(rangeAttribute, range, values)}`;
     return {
+      index,
+      hashAttribute,
+      hashValue,
+      rangeAttribute,
       input: {
         TableName: this.tableName,
         IndexName: index,
@@ -303,6 +656,20 @@ export class EventQueries {
     }
     return found;
   }
+}
+
+/** The ISO time one millisecond later: an exclusive end that still holds events at `time`. */
+function nextMs(time: string): string {
+  const ms = Date.parse(time);
+  return Number.isFinite(ms) ? new Date(ms + 1).toISOString() : time;
+}
+
+function metaOf(uuid: string, item: Item): EventMeta {
+  const meta: EventMeta = { uuid };
+  for (const name of ['receivedAt', 'deliveryId', 'origin'] as const) {
+    if (item[name]?.S !== undefined) meta[name] = item[name].S;
+  }
+  return meta;
 }
 
 export function toDeliveryRecord(item: Item): DeliveryRecord {

@@ -17,6 +17,7 @@ import {
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -29,6 +30,7 @@ import {
   carriedByItem,
   eventItem,
   eventKey,
+  eventTypeUpdates,
   userLinkItems,
 } from './event-items';
 
@@ -73,6 +75,8 @@ export class EventStore {
       for (let i = 0; i < list.length; i += CHUNK_SIZE) {
         await this.storeChunk(list.slice(i, i + CHUNK_SIZE), origin, result, signal);
       }
+      // The event browser's type picker reads this registry (issue 13): one write per distinct type.
+      await this.recordEventTypes(list, origin, signal);
     } catch (error) {
       throw storageError(error, signal);
     }
@@ -161,6 +165,28 @@ export class EventStore {
       pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
     return found;
+  }
+
+  /** Registers the batch's event types (lib/store/event-items.ts eventTypeUpdates). */
+  private async recordEventTypes(
+    events: readonly ParsedEvent[],
+    origin: EventOrigin,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await inParallel(
+      eventTypeUpdates(events, origin),
+      async (update) => {
+        try {
+          await this.client.send(new UpdateItemCommand({ TableName: this.tableName, ...update }), {
+            abortSignal: signal,
+          });
+        } catch (error) {
+          // A newer receipt of this type is already recorded.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      },
+      signal,
+    );
   }
 
   /** Writes items unconditionally, 25 a request, retrying what DynamoDB leaves unprocessed. */

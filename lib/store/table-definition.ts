@@ -10,6 +10,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  ResourceInUseException,
   ResourceNotFoundException,
   type TimeToLiveSpecification,
   UpdateTableCommand,
@@ -83,9 +84,15 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     }
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
-    await client.send(new CreateTableCommand(definition.createTable));
+    try {
+      await client.send(new CreateTableCommand(definition.createTable));
+      created = true;
+    } catch (error) {
+      // The SDK retried a CreateTable whose first attempt timed out after DynamoDB had taken it
+      // (a busy machine), or another process is creating it: either way the table is coming.
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
     await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
-    created = true;
   }
   const ttl = definition.timeToLive;
   if (ttl?.Enabled) {

@@ -131,6 +131,8 @@ export function createDeliveryHandler(deps: DeliveryHandlerDeps = {}) {
       checkEventSizes(delivery);
 
       const receivedAt = now();
+      const deliveryId = deliveryIdFor(delivery.eventId, request.rawBody);
+      log.deliveryId = deliveryId; // also on a 503, so the operator can find the retry
       const store = (deliveries ??= new DeliveryStore(
         createDynamoDbClient(config),
         config.tableName,
@@ -140,7 +142,7 @@ export function createDeliveryHandler(deps: DeliveryHandlerDeps = {}) {
       const result = await withinBudget(budget, (signal) =>
         store.record(
           {
-            deliveryId: deliveryIdFor(delivery.eventId, request.rawBody),
+            deliveryId,
             eventId: delivery.eventId,
             receivedAt: receivedAt.toISOString(),
             body: request.rawBody,

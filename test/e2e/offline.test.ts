@@ -2,6 +2,7 @@
  * End to end over HTTP: a real `serverless offline` (on a free port, not 1337) with a real
  * DynamoDB Local, as Okta, Hookdeck and the project's CLI reach them.
  */
+import { request } from 'node:http';
 import { hookdeckSignature } from '../../lib/http/auth';
 import { DEFAULT_TABLE_NAME } from '../../lib/config';
 import { type TestDynamoDb, allItems } from '../helpers/dynamodb';
@@ -201,6 +202,58 @@ it('serves the read API with its bearer token, and the CLI reads the same throug
   expect(wrongToken.stderr.trim()).toMatch(
     /^events: http:\/\/localhost:\d+ answered 401: The bearer token is not an accepted EVENTS_API_TOKEN\.$/,
   );
+});
+
+/** A request as sent, header lines and all: fetch would add a Content-Type and join repeats. */
+function rawRequest(
+  method: string,
+  headers: Record<string, string | string[]>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('as API Gateway does (deploy/offline-as-api-gateway.js)', () => {
+  it('gives each request its own request id', async () => {
+    const challenge = { 'x-okta-verification-challenge': 'c', authorization: SECRET };
+    await rawRequest('GET', challenge);
+    await rawRequest('GET', challenge);
+    const ids = offlineLines
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as { requestId: string }).requestId);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => /^[\w=]{16}$/.test(id))).toBe(true);
+  });
+
+  it('answers 415 to a delivery without Content-Type (serverless offline would add one)', async () => {
+    const answer = await rawRequest('POST', { authorization: SECRET }, sampleDeliveryText);
+    expect(answer.status).toBe(415);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: 'unsupported_media_type' });
+  });
+
+  it('joins a repeated Authorization header with commas: a wrong one before the right one is refused', async () => {
+    const challenge = { 'x-okta-verification-challenge': 'c' };
+    const once = await rawRequest('GET', { ...challenge, authorization: SECRET });
+    expect(once.status).toBe(200);
+    for (const twice of [
+      ['Basic d3Jvbmc=', SECRET],
+      [SECRET, 'Basic d3Jvbmc='],
+      [SECRET, SECRET],
+    ]) {
+      const answer = await rawRequest('GET', { ...challenge, authorization: twice });
+      expect({ twice, status: answer.status }).toEqual({ twice, status: 401 });
+    }
+  });
 });
 
 it('never writes the secret or the Authorization value to its output', () => {

@@ -120,6 +120,44 @@ afterAll(() => {
   for (const { out } of Object.values(packaged)) rmSync(out, { recursive: true, force: true });
 });
 
+it.each([
+  [
+    [],
+    'The local stage is for npm start and the tests only, never deployed: add --stage staging or --stage production.',
+  ],
+  [
+    ['--stage', 'prod'],
+    'Stage "prod" has no params.prod.secretsPath in serverless.yml: add one (see docs/deploying.md) or use --stage staging or --stage production.',
+  ],
+])(
+  'refuses to package %j (no secrets path: the stack would run open or refuse everything) with one line',
+  async (args, line) => {
+    const out = mkdtempSync(join(tmpdir(), 'okta-hooks-undeployable-'));
+    try {
+      const result = await run(
+        [
+          join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'),
+          'package',
+          ...args,
+          '--package',
+          out,
+        ],
+        {
+          ESBUILD_WORK_FOLDER: `.esbuild/package-undeployable-${process.pid}`,
+          SLS_TELEMETRY_DISABLED: '1',
+        },
+      );
+      expect(result.code).toBe(1);
+      // osls prints its errors on stdout, as "Error:" and the message.
+      expect(result.stdout.split('\n')).toEqual(expect.arrayContaining(['Error:', line]));
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  },
+  60_000,
+);
+
 function resourcesOfType(template: Template, type: string): [string, Resource][] {
   return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 }
@@ -136,6 +174,8 @@ it('writes no secret of the build environment into any packaged file, zips opene
     expect.stringMatching(/reconcile\.zip!handlers\/reconcile\.js\.map$/),
     expect.stringMatching(/store\.zip!handlers\/store\.js$/),
     expect.stringMatching(/store\.zip!handlers\/store\.js\.map$/),
+    expect.stringMatching(/ui\.zip!handlers\/ui\.js$/),
+    expect.stringMatching(/ui\.zip!handlers\/ui\.js\.map$/),
     expect.stringMatching(/verify\.zip!handlers\/verify\.js$/),
     expect.stringMatching(/verify\.zip!handlers\/verify\.js\.map$/),
   ]);
@@ -153,12 +193,39 @@ it('writes no secret of the build environment into any packaged file, zips opene
   expect(leaks).toEqual([]);
 });
 
-it('keeps the DynamoDB client out of the verify bundle (it touches no data; cold start)', () => {
+it('keeps the DynamoDB client out of the verify and ui bundles (they touch no data; cold start)', () => {
   const { files } = packaged.production!;
   const code = (fn: string) => [...files].find(([name]) => name.endsWith(`!handlers/${fn}.js`))![1];
   // Only the DynamoDB client carries its JSON protocol's target prefix.
   expect(code('receive').includes('DynamoDB_20120810')).toBe(true);
   expect(code('verify').includes('DynamoDB_20120810')).toBe(false);
+  expect(code('ui').includes('DynamoDB_20120810')).toBe(false);
+});
+
+it('builds the event browser into the ui bundle: page, script and style, nothing fetched elsewhere', () => {
+  const { files } = packaged.production!;
+  const ui = [...files].find(([name]) => name.endsWith('!handlers/ui.js'))![1].toString();
+  expect(ui).toContain('<title>Okta events</title>');
+  expect(ui).toContain('text/javascript; charset=utf-8');
+  expect(ui).toContain('sign-in-form'); // the page's script, bundled in
+  expect(ui).toContain("frame-ancestors 'none'");
+});
+
+it('bundles no SSM client: secrets are read with one signed call (cold start)', () => {
+  const { files } = packaged.production!;
+  const bundles = [...files].filter(([name]) => /!handlers\/[\w-]+\.js$/.test(name));
+  expect(bundles).toHaveLength(5); // verify, receive, store, readApi, ui
+  // Only the SDK's SSM client carries its service namespace; our call names its target.
+  const withClient = bundles.filter(([, code]) => code.includes('com.amazonaws.ssm'));
+  expect(withClient.map(([name]) => name)).toEqual([]);
+  // Every function that reads secrets reads them this way; store reads none.
+  const reading = bundles.filter(([, code]) => code.includes('AmazonSSM.GetParameters'));
+  expect(reading.map(([name]) => name.replace(/.*!handlers\//, '')).sort()).toEqual([
+    'read-api.js',
+    'receive.js',
+    'ui.js',
+    'verify.js',
+  ]);
 });
 
 it.each(STAGES)(
@@ -171,6 +238,7 @@ it.each(STAGES)(
       'ReceiveLambdaFunction',
       'ReconcileLambdaFunction',
       'StoreLambdaFunction',
+      'UiLambdaFunction',
       'VerifyLambdaFunction',
     ]);
     const shared = {
@@ -359,6 +427,14 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, index('byTime'), index('byType')],
     },
   ]);
+  // The event browser's function serves files and signs sessions: the token, no data.
+  expect(withoutLogs(roleOf('UiLambdaFunction'))).toEqual([
+    {
+      Effect: 'Allow',
+      Action: ['ssm:GetParameters'],
+      Resource: [ssmArn(stage, 'events-api-token')],
+    },
+  ]);
 
   // No wildcard anywhere but in log-group ARNs, in any role of the stack.
   for (const [id, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
@@ -383,12 +459,19 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
     .map(([, r]) => r.Properties.RouteKey)
     .sort();
   expect(routes).toEqual([
+    'DELETE /ui/session',
     'GET /deliveries',
     'GET /deliveries/{id}',
+    'GET /event-counts',
+    'GET /event-types',
     'GET /events',
     'GET /events/{uuid}',
     'GET /okta-webhooks-endpoint',
+    'GET /ui',
+    'GET /ui/assets/{file}',
+    'GET /ui/session',
     'POST /okta-webhooks-endpoint',
+    'POST /ui/session',
   ]);
   expect(template.Resources.HttpApi!.Properties.Name).toBe(`${stage}-okta-event-hooks`);
   expect(template.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual(
@@ -401,6 +484,7 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
     'Fn::Join': ['', [endpoint, '/okta-webhooks-endpoint']],
   });
   expect(template.Outputs.ReadApiUrl!.Value).toEqual(endpoint);
+  expect(template.Outputs.EventBrowserUrl!.Value).toEqual({ 'Fn::Join': ['', [endpoint, '/ui']] });
 });
 
 it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttles', (stage) => {
@@ -422,6 +506,8 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
     'StoreIteratorAgeAlarm',
     'StoreLambdaFunctionErrorsAlarm',
     'StoreLambdaFunctionThrottlesAlarm',
+    'UiLambdaFunctionErrorsAlarm',
+    'UiLambdaFunctionThrottlesAlarm',
     'VerifyLambdaFunctionErrorsAlarm',
     'VerifyLambdaFunctionThrottlesAlarm',
   ]);

@@ -65,6 +65,8 @@ it('serves, warns when open, reconciles with an Okta org, and stops everything o
     );
     expect(run.output()).toContain(`hookdeck listen ${port} okta --path /okta-webhooks-endpoint`);
     expect(run.output()).toMatch(/WARNING: no OKTA_AUTH_SECRET/);
+    expect(run.output()).toMatch(new RegExp(`Event browser: +http://localhost:${port}/ui\n`));
+    expect((await fetch(`http://localhost:${port}/ui`)).status).toBe(200);
 
     const response = await fetch(`http://localhost:${port}/okta-webhooks-endpoint`, {
       headers: { 'x-okta-verification-challenge': 'hello' },

@@ -519,7 +519,7 @@ describe('receiving first, storing from the stream', () => {
     const target = Array.from({ length: 1000 }, (_, i) => ({
       id: `00u${String(i).padStart(17, '0')}`,
       type: 'User',
-      alternateId: `user.${i}.${'a'.repeat(70)}@example.com`,
+      alternateId: `user.${i}.${'a'.repeat(80)}@example.com`,
       displayName: `User ${i} ${'b'.repeat(100)}`,
     }));
     const event = logEvent({ target });

@@ -22,7 +22,13 @@ async function receiveAndStore(
   now?: () => Date,
 ) {
   // A generous budget: what is tested here is reading, not a busy machine's first request.
-  const config = loadConfig({ EVENTS_TABLE: table, REQUEST_BUDGET_MS: '60000', ...env });
+  const config = loadConfig({
+    ...OFFLINE,
+    EVENTS_TABLE: table,
+    DYNAMODB_ENDPOINT: db.local.endpoint,
+    REQUEST_BUDGET_MS: '60000',
+    ...env,
+  });
   const streams = await startTestStreams(db, table, { config });
   try {
     const receive = createDeliveryHandler({
@@ -35,12 +41,15 @@ async function receiveAndStore(
     );
     expect(response.statusCode).toBe(204);
     await streams.idle();
+    expect(streams.failures).toEqual([]);
   } finally {
     await streams.stop();
   }
 }
 
 const TOKEN = 'read-token-1';
+/** The open mode (no secret, no token) runs only under serverless offline, which sets this. */
+const OFFLINE = { IS_OFFLINE: 'true' };
 let db: TestDynamoDb;
 let tableName: string;
 let handler: ReturnType<typeof createReadApiHandler>;
@@ -144,7 +153,7 @@ it('accepts either rotation token and refuses anything else with 401', async () 
   }
 });
 
-it('is off on a deployed stage with no token, and open on the local stage', async () => {
+it('is off on a deployed stage with no token, and open on the local stage under serverless offline', async () => {
   const off = createReadApiHandler({
     config: loadConfig({ STAGE: 'production', EVENTS_TABLE: tableName }),
   });
@@ -152,7 +161,7 @@ it('is off on a deployed stage with no token, and open on the local stage', asyn
   expect(response.statusCode).toBe(403);
   expect(JSON.parse(response.body!).error).toBe('read_api_disabled');
   const local = createReadApiHandler({
-    config: loadConfig({ EVENTS_TABLE: tableName }),
+    config: loadConfig({ ...OFFLINE, EVENTS_TABLE: tableName }),
     queries: new EventQueries(db.client, tableName),
   });
   expect((await local(v2Event({ method: 'GET', path: '/events' }))).statusCode).toBe(200);

@@ -1,5 +1,10 @@
 /** DynamoDB Local's table is made from serverless.yml's EventsTable, TTL included. */
-import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { createDynamoDbClient } from '../../lib/store/dynamodb';
 import { ensureTable } from '../../lib/store/table-definition';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 
@@ -30,4 +35,26 @@ it('creates the table with its keys, index and TTL on expiresAt, once', async ()
     TimeToLiveStatus: 'ENABLED',
   });
   expect(await ensureTable(db.client, tableName)).toBe(false);
+});
+
+it('ends with the table when CreateTable answers ResourceInUseException (a retried or concurrent create)', async () => {
+  const tableName = await db.newTable();
+  // What a CreateTable retried after a timed-out first attempt meets: the table is there, though
+  // DescribeTable said it was not a moment before. Timing a real server cannot give on demand.
+  const client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: db.local.endpoint });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'DescribeTableCommand') {
+        client.middlewareStack.remove('notYetThere');
+        throw new ResourceNotFoundException({ message: 'not yet', $metadata: {} });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'notYetThere' },
+  );
+  try {
+    expect(await ensureTable(client, tableName)).toBe(false);
+  } finally {
+    client.destroy();
+  }
 });

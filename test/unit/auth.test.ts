@@ -1,5 +1,6 @@
 import { authenticate, hookdeckSignature, matchesAny } from '../../lib/http/auth';
 import { createVerificationHandler } from '../../lib/webhook/verification-endpoint';
+import { createReadApiHandler } from '../../lib/read-api/read-api';
 import { loadConfig } from '../../lib/config';
 import { RequestError } from '../../lib/errors';
 import { type RequestSpec, v1Event, v2Event } from '../helpers/api-gateway';
@@ -201,11 +202,67 @@ describe('verification handler (GET), payload v2 and v1', () => {
     expect(JSON.parse(response.body!).error).toBe('not_configured');
   });
 
-  it('the local stage with no secret answers, open', async () => {
-    const open = createVerificationHandler({ config: loadConfig({}) });
+  it('the local stage with no secret answers, open, under serverless offline', async () => {
+    // What serverless offline puts in every handler's environment (LambdaFunction.js).
+    const offline = {
+      IS_OFFLINE: 'true',
+      AWS_LAMBDA_FUNCTION_NAME: 'okta-event-hooks-local-verify',
+    };
+    const open = createVerificationHandler({ config: loadConfig(offline) });
     const response = await open(
       v2Event({ method: 'GET', headers: { 'x-okta-verification-challenge': 'c' } }),
     );
     expect(response.statusCode).toBe(200);
+  });
+});
+
+/**
+ * `serverless deploy` without --stage deploys the `local` stage: there, with no secret, the
+ * handlers must refuse as on any deployed stage. Open only under serverless offline.
+ */
+describe('the open mode needs serverless offline, not just the local stage', () => {
+  beforeEach(() => jest.spyOn(console, 'error').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+  // A real Lambda's reserved variables (nodejs22.x); AWS_LAMBDA_FUNCTION_NAME is set there too.
+  const lambda = {
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+    AWS_LAMBDA_FUNCTION_NAME: 'okta-event-hooks-local-verify',
+  };
+  const notOffline: [string, NodeJS.ProcessEnv][] = [
+    ['no IS_OFFLINE (in-process, or deployed as is)', {}],
+    ['no IS_OFFLINE, on Lambda', lambda],
+    ['IS_OFFLINE written into a deployed function', { ...lambda, IS_OFFLINE: 'true' }],
+    ['IS_OFFLINE with only AWS_EXECUTION_ENV', { IS_OFFLINE: 'true', AWS_EXECUTION_ENV: 'x' }],
+    [
+      'IS_OFFLINE with only AWS_LAMBDA_RUNTIME_API',
+      { IS_OFFLINE: 'true', AWS_LAMBDA_RUNTIME_API: 'x' },
+    ],
+    ['IS_OFFLINE=false', { IS_OFFLINE: 'false' }],
+  ];
+
+  it.each(notOffline)('%s: verification refuses with 500 not_configured', async (_what, env) => {
+    const handler = createVerificationHandler({ config: loadConfig({ STAGE: 'local', ...env }) });
+    const response = await handler(
+      v2Event({ method: 'GET', headers: { 'x-okta-verification-challenge': 'c' } }),
+    );
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body!).error).toBe('not_configured');
+  });
+
+  it.each(notOffline)('%s: the read API without a token is off (403)', async (_what, env) => {
+    const handler = createReadApiHandler({ config: loadConfig({ STAGE: 'local', ...env }) });
+    const response = await handler(v2Event({ method: 'GET', path: '/events' }));
+    expect(response.statusCode).toBe(403);
+    expect(JSON.parse(response.body!).error).toBe('read_api_disabled');
+  });
+
+  it('another stage is never open, even under serverless offline', async () => {
+    const config = loadConfig({ STAGE: 'staging', IS_OFFLINE: 'true' });
+    const handler = createVerificationHandler({ config });
+    const response = await handler(
+      v2Event({ method: 'GET', headers: { 'x-okta-verification-challenge': 'c' } }),
+    );
+    expect(response.statusCode).toBe(500);
   });
 });

@@ -1,0 +1,4 @@
+/** esbuild plugins for the functions' bundles (serverless.yml custom.esbuild.plugins). */
+const { uiAssetsPlugin } = require('./ui-assets');
+
+module.exports = [uiAssetsPlugin];

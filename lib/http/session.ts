@@ -1,0 +1,94 @@
+/**
+ * The event browser's session cookie: a signed expiry, never the token. Signing it with a key
+ * derived from the EVENTS_API_TOKEN that was presented means no new secret to manage, and
+ * removing a token from EVENTS_API_TOKEN (rotation) ends every session made with it.
+ *
+ * Value: `<expiry in epoch seconds>.<base64url HMAC-SHA256(key, "v1.<expiry>")>`, where
+ * key = HMAC-SHA256(token, "okta-events-ui-session").
+ *
+ * Attributes: HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it,
+ * so the read API's cookie auth needs no CSRF token: it only serves GETs), Path=/. Over https
+ * also Secure and the `__Host-` prefix, which makes browsers refuse a Domain or a non-/ Path.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** How long a sign-in lasts: a working day, then the token is asked for again. */
+export const SESSION_SECONDS = 12 * 60 * 60;
+const PLAIN_NAME = 'okta-events-session';
+const SECURE_NAME = `__Host-${PLAIN_NAME}`;
+
+function sessionKey(token: string): Buffer {
+  return createHmac('sha256', token).update('okta-events-ui-session').digest();
+}
+
+function mac(token: string, expiresAt: number): Buffer {
+  return createHmac('sha256', sessionKey(token)).update(`v1.${expiresAt}`).digest();
+}
+
+/** A cookie value that proves, until `expiresAt` (epoch seconds), that `token` was presented. */
+export function signSession(token: string, expiresAt: number): string {
+  return `${expiresAt}.${mac(token, expiresAt).toString('base64url')}`;
+}
+
+/**
+ * The session's expiry (epoch seconds) when `value` was signed with one of `tokens` and has
+ * not expired; undefined otherwise. Every token is compared, in constant time.
+ */
+export function verifySession(
+  value: string,
+  tokens: readonly string[],
+  nowMs = Date.now(),
+): number | undefined {
+  const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  if (!match) return undefined;
+  const expiresAt = Number(match[1]);
+  const given = Buffer.from(match[2]!, 'base64url');
+  if (given.length !== 32) return undefined;
+  let valid = false;
+  for (const token of tokens) valid = timingSafeEqual(given, mac(token, expiresAt)) || valid;
+  return valid && expiresAt * 1000 > nowMs ? expiresAt : undefined;
+}
+
+/** The session cookie's value in a Cookie header, under either name; undefined when absent. */
+export function sessionCookie(cookieHeader: string | undefined): string | undefined {
+  if (!cookieHeader) return undefined;
+  // Several Cookie headers arrive joined with ", " (lib/http/http.ts), cookies within one with "; ".
+  for (const pair of cookieHeader.split(/;\s*|,\s+/)) {
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq).trim();
+    if (eq > 0 && (name === SECURE_NAME || name === PLAIN_NAME)) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * Whether the browser reached us over https. API Gateway only serves https and says so in
+ * X-Forwarded-Proto; serverless offline serves plain http on the local stage.
+ */
+export function isHttps(headers: Record<string, string>, stage: string): boolean {
+  const proto = headers['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase();
+  return proto === 'https' || (proto === undefined && stage !== 'local');
+}
+
+function attributes(secure: boolean, maxAge: number): string {
+  return `Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+}
+
+/** The Set-Cookie value that signs the browser in with `token` for SESSION_SECONDS. */
+export function sessionSetCookie(
+  token: string,
+  secure: boolean,
+  nowMs = Date.now(),
+): { setCookie: string; expiresAt: number } {
+  const expiresAt = Math.floor(nowMs / 1000) + SESSION_SECONDS;
+  const name = secure ? SECURE_NAME : PLAIN_NAME;
+  return {
+    setCookie: `${name}=${signSession(token, expiresAt)}; ${attributes(secure, SESSION_SECONDS)}`,
+    expiresAt,
+  };
+}
+
+/** The Set-Cookie value that signs the browser out (an empty, already expired cookie). */
+export function sessionClearCookie(secure: boolean): string {
+  return `${secure ? SECURE_NAME : PLAIN_NAME}=; ${attributes(secure, 0)}`;
+}

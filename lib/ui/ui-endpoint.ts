@@ -1,0 +1,202 @@
+/**
+ * The event browser, served by the service itself on the read API's origin:
+ *
+ *   GET    /ui                 the page (public: it holds no data)
+ *   GET    /ui/assets/<file>   its script, style and icon, built into this function's bundle
+ *   GET    /ui/session         whether a token is needed and whether this browser is signed in
+ *   POST   /ui/session         sign in: {"token": EVENTS_API_TOKEN} -> the session cookie
+ *   DELETE /ui/session         sign out: clears the cookie
+ *
+ * The data itself comes from the read API, which accepts the session cookie (lib/http/auth.ts).
+ */
+import { authenticateReader, matchesAny } from '../http/auth';
+import { type EndpointDeps, createEndpoint } from '../http/endpoint';
+import {
+  type ApiGatewayEvent,
+  type HttpRequest,
+  type HttpResponse,
+  jsonResponse,
+  withCookie,
+} from '../http/http';
+import {
+  isHttps,
+  sessionClearCookie,
+  sessionCookie,
+  sessionSetCookie,
+  verifySession,
+} from '../http/session';
+import type { Config } from '../config';
+import { RequestError } from '../errors';
+import { SECURITY_HEADERS } from './security-headers';
+import type { UiAssets } from './ui-assets';
+
+/** A sign-in body is one token: anything longer is not one. */
+const MAX_SIGN_IN_BYTES = 4096;
+
+export interface SessionState {
+  /** False when no EVENTS_API_TOKEN is set (the local stage only): the page needs no sign-in. */
+  tokenRequired: boolean;
+  signedIn: boolean;
+  /** When the session cookie stops being accepted (ISO time). */
+  expiresAt?: string;
+}
+
+function sessionState(request: HttpRequest, config: Config, nowMs: number): SessionState {
+  if (config.eventsApiTokens.length === 0) {
+    authenticateReader(request.headers, config); // 403 on a deployed stage, as the read API
+    return { tokenRequired: false, signedIn: true };
+  }
+  const cookie = sessionCookie(request.headers.cookie);
+  const expiresAt =
+    cookie === undefined ? undefined : verifySession(cookie, config.eventsApiTokens, nowMs);
+  return expiresAt === undefined
+    ? { tokenRequired: true, signedIn: false }
+    : { tokenRequired: true, signedIn: true, expiresAt: new Date(expiresAt * 1000).toISOString() };
+}
+
+/**
+ * Sign-in and sign-out change state: only the page's own origin may ask (browsers always send
+ * Origin with such requests; the cookie's SameSite=Strict already keeps other sites' out).
+ */
+function assertSameOrigin(request: HttpRequest): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return; // not a browser: curl and scripts send no Origin
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  if (host === undefined || host !== request.headers.host) {
+    throw new RequestError(
+      403,
+      'cross_origin',
+      "Sign-in and sign-out are only accepted from the event browser's own page.",
+    );
+  }
+}
+
+function tokenOf(request: HttpRequest): string {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new RequestError(415, 'unsupported_media_type', 'Send the token as application/json.');
+  }
+  if (request.rawBody.length > MAX_SIGN_IN_BYTES) {
+    throw new RequestError(413, 'body_too_large', 'A sign-in body holds only the token.');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(request.rawBody.toString('utf8'));
+  } catch {
+    body = undefined;
+  }
+  const token = (body as { token?: unknown } | undefined)?.token;
+  if (typeof token !== 'string' || token.trim() === '') {
+    throw new RequestError(
+      400,
+      'invalid_body',
+      'The body must be {"token": "<EVENTS_API_TOKEN>"}.',
+    );
+  }
+  return token.trim();
+}
+
+function signIn(request: HttpRequest, config: Config, nowMs: number): HttpResponse {
+  assertSameOrigin(request);
+  const token = tokenOf(request);
+  if (config.eventsApiTokens.length === 0) {
+    return jsonResponse(200, sessionState(request, config, nowMs));
+  }
+  if (!matchesAny(token, config.eventsApiTokens)) {
+    throw new RequestError(401, 'unauthorized', 'That is not an accepted EVENTS_API_TOKEN.');
+  }
+  const { setCookie, expiresAt } = sessionSetCookie(
+    token,
+    isHttps(request.headers, config.stage),
+    nowMs,
+  );
+  const response = jsonResponse(200, {
+    tokenRequired: true,
+    signedIn: true,
+    expiresAt: new Date(expiresAt * 1000).toISOString(),
+  });
+  return withCookie(response, request, setCookie);
+}
+
+function signOut(request: HttpRequest, config: Config): HttpResponse {
+  assertSameOrigin(request);
+  return withCookie(
+    { statusCode: 204, body: '' },
+    request,
+    sessionClearCookie(isHttps(request.headers, config.stage)),
+  );
+}
+
+function methodNotAllowed(allowed: string): RequestError {
+  return new RequestError(405, 'method_not_allowed', `This path takes ${allowed}.`);
+}
+
+function servePage(request: HttpRequest, assets: UiAssets): HttpResponse {
+  if (request.method !== 'GET') throw methodNotAllowed('GET');
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+    body: assets.html,
+  };
+}
+
+function serveAsset(request: HttpRequest, assets: UiAssets, name: string): HttpResponse {
+  if (request.method !== 'GET') throw methodNotAllowed('GET');
+  const file = Object.hasOwn(assets.files, name) ? assets.files[name] : undefined;
+  if (!file) throw new RequestError(404, 'not_found', `No such file: ${name.slice(0, 100)}.`);
+  const etag = `"${assets.version}"`;
+  // The page asks for ?v=<version>: that exact URL never changes, anything else is revalidated.
+  const cacheControl =
+    request.query.v === assets.version ? 'public, max-age=31536000, immutable' : 'no-cache';
+  if (request.headers['if-none-match'] === etag) {
+    return { statusCode: 304, headers: { etag, 'cache-control': cacheControl }, body: '' };
+  }
+  return {
+    statusCode: 200,
+    headers: { 'content-type': file.contentType, etag, 'cache-control': cacheControl },
+    body: file.body,
+  };
+}
+
+export function createUiHandler(
+  deps: EndpointDeps & { assets: UiAssets; now?: () => number },
+): (event: ApiGatewayEvent) => Promise<HttpResponse> {
+  const now = deps.now ?? Date.now;
+  const endpoint = createEndpoint(
+    deps,
+    // The page and its files are public; the session routes check the token themselves.
+    () => 'unauthenticated',
+    async ({ request, config, log }) => {
+      const path = request.path.replace(/\/+$/, '');
+      if (path === '/ui') return servePage(request, deps.assets);
+      const asset = /^\/ui\/assets\/([^/]+)$/.exec(path);
+      if (asset) return serveAsset(request, deps.assets, asset[1]!);
+      if (path === '/ui/session') {
+        if (request.method === 'GET') {
+          return jsonResponse(200, sessionState(request, config, now()));
+        }
+        if (request.method === 'POST') {
+          const response = signIn(request, config, now());
+          log.caller = 'session';
+          return response;
+        }
+        if (request.method === 'DELETE') return signOut(request, config);
+        throw methodNotAllowed('GET, POST or DELETE');
+      }
+      throw new RequestError(404, 'not_found', 'No such page: the event browser is at /ui.');
+    },
+    ['eventsApiToken'],
+  );
+  return async (event) => {
+    const response = await endpoint(event);
+    const headers = { ...response.headers, ...SECURITY_HEADERS };
+    // Answers about sessions (and errors) are per browser: never cached.
+    headers['cache-control'] ??= 'no-store';
+    return { ...response, headers };
+  };
+}
