@@ -35,9 +35,12 @@ class FunctionAlarms {
           OKActions: [{ Ref: 'AlarmTopic' }],
         },
       });
+      const http = (service.getFunction(name).events ?? []).some((e) => e.http || e.httpApi);
       resources[`${functionLogicalId}ErrorsAlarm`] = alarm(
         'Errors',
-        `${name} failed (crash or timeout): the caller got a 5xx`,
+        http
+          ? `${name} failed (crash or timeout): the caller got a 5xx`
+          : `${name} failed (crash, timeout, or an error it reported)`,
       );
       resources[`${functionLogicalId}ThrottlesAlarm`] = alarm(
         'Throttles',

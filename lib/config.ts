@@ -47,6 +47,28 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** Days an event is kept after receipt (DynamoDB TTL); 0 keeps events forever. */
   retentionDays: number;
+
+  // The System Log reconciler (lib/reconcile/, docs/reconcile.md).
+  /** `https://acme.okta.com`; undefined: the reconciler is not configured and does nothing. */
+  oktaOrgUrl: string | undefined;
+  /** SSWS API token (a secret: SSM on deployed stages). */
+  oktaApiToken: string | undefined;
+  /** Client id of the OAuth 2.0 service app (private_key_jwt); not a secret. */
+  oktaClientId: string | undefined;
+  /** The service app's RSA private key, PEM or JWK (a secret: SSM on deployed stages). */
+  oktaPrivateKey: string | undefined;
+  /** `kid` of the app's public key, when the key itself (a PEM) does not carry one. */
+  oktaKeyId: string | undefined;
+  /** Read the event types of this event hook from Okta's Event Hooks API. */
+  oktaEventHookId: string | undefined;
+  /** Event types to reconcile when no hook id is set; empty: every type. */
+  oktaEventTypes: string[];
+  /** Where the first pass starts without a cursor: this many hours back. */
+  systemLogLookbackHours: number;
+  /** Share (0–1] of each Okta rate-limit bucket the reconciler may use. */
+  systemLogRateLimitShare: number;
+  /** `npm start` only: seconds between reconcile passes; 0 runs none. */
+  reconcileIntervalSeconds: number;
 }
 
 /** Lambda's synchronous invocation payload limit is 6 MB: larger bodies never reach a function. */
@@ -56,6 +78,13 @@ export const DEFAULT_REQUEST_BUDGET_MS = 2500;
 export const DEFAULT_TABLE_NAME = 'okta-events-local';
 /** The System Log's own retention. */
 export const DEFAULT_RETENTION_DAYS = 90;
+/** The first pass reads the last day: what a hook can have lost since it was set up. */
+export const DEFAULT_LOOKBACK_HOURS = 24;
+/** The System Log's own retention: nothing older can be read. */
+export const MAX_LOOKBACK_HOURS = 90 * 24;
+/** Okta's default share for one token or app, which Splunk's add-on keeps too. */
+export const DEFAULT_RATE_LIMIT_SHARE = 0.5;
+export const DEFAULT_RECONCILE_INTERVAL_SECONDS = 300;
 /** Short enough that a rotated secret is picked up within minutes, long enough to cost nothing. */
 export const DEFAULT_SECRETS_CACHE_SECONDS = 300;
 
@@ -91,6 +120,84 @@ export function runsUnderServerlessOffline(env: NodeJS.ProcessEnv): boolean {
   return env.IS_OFFLINE?.trim().toLowerCase() === 'true' && !onLambda;
 }
 
+function fractionOf(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!(value > 0 && value <= 1)) {
+    throw new ConfigError(`${name} must be a fraction above 0 and at most 1, got "${raw}"`);
+  }
+  return value;
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * An Okta org URL as `https://host[:port]`, nothing after it. `http://` only for localhost (the
+ * simulator's fake org, tests): credentials never travel in clear text to anything else.
+ */
+export function parseOrgUrl(raw: string, name = 'OKTA_ORG_URL'): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(
+      `${name} must be the org's URL, such as https://acme.okta.com, got "${raw}"`,
+    );
+  }
+  const local = LOCAL_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    throw new ConfigError(
+      `${name} must be an https:// URL (http:// only for localhost), got "${raw}"`,
+    );
+  }
+  if (
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash ||
+    (url.pathname !== '/' && url.pathname !== '')
+  ) {
+    throw new ConfigError(
+      `${name} must be the org's URL alone, such as https://acme.okta.com (no path, query or credentials), got "${url.origin}${url.pathname}"`,
+    );
+  }
+  if (/-admin\./.test(url.hostname)) {
+    throw new ConfigError(
+      `${name} is the Admin Console's address (${url.hostname}): use the org's, without "-admin"`,
+    );
+  }
+  return url.origin;
+}
+
+/** Okta's event types: dotted words. Anything else is a typo that would silently match nothing. */
+function eventTypes(value: string | undefined): string[] {
+  const types = list(value);
+  for (const type of types) {
+    if (!/^[A-Za-z0-9_.-]{1,200}$/.test(type)) {
+      throw new ConfigError(
+        `OKTA_EVENT_TYPES must be a comma list of Okta event types such as user.session.start, got "${type}"`,
+      );
+    }
+  }
+  return types;
+}
+
+function lookbackHours(env: NodeJS.ProcessEnv): number {
+  const hours = wholeNumber(env, 'SYSTEM_LOG_LOOKBACK_HOURS', DEFAULT_LOOKBACK_HOURS);
+  if (hours > MAX_LOOKBACK_HOURS) {
+    throw new ConfigError(
+      `SYSTEM_LOG_LOOKBACK_HOURS must be at most ${MAX_LOOKBACK_HOURS} (the System Log keeps 90 days), got "${hours}"`,
+    );
+  }
+  return hours;
+}
+
+function secretValue(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logFormat = env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json';
   const stage = env.STAGE?.trim() || 'local';
@@ -111,6 +218,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestBudgetMs: wholeNumber(env, 'REQUEST_BUDGET_MS', DEFAULT_REQUEST_BUDGET_MS),
     logFormat,
     retentionDays: wholeNumber(env, 'RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0),
+    oktaOrgUrl: env.OKTA_ORG_URL?.trim() ? parseOrgUrl(env.OKTA_ORG_URL) : undefined,
+    oktaApiToken: secretValue(env.OKTA_API_TOKEN),
+    oktaClientId: env.OKTA_CLIENT_ID?.trim() || undefined,
+    oktaPrivateKey: secretValue(env.OKTA_PRIVATE_KEY),
+    oktaKeyId: env.OKTA_KEY_ID?.trim() || undefined,
+    oktaEventHookId: env.OKTA_EVENT_HOOK_ID?.trim() || undefined,
+    oktaEventTypes: eventTypes(env.OKTA_EVENT_TYPES),
+    systemLogLookbackHours: lookbackHours(env),
+    systemLogRateLimitShare: fractionOf(
+      env,
+      'SYSTEM_LOG_RATE_LIMIT_SHARE',
+      DEFAULT_RATE_LIMIT_SHARE,
+    ),
+    reconcileIntervalSeconds: wholeNumber(
+      env,
+      'RECONCILE_INTERVAL_SECONDS',
+      DEFAULT_RECONCILE_INTERVAL_SECONDS,
+      0,
+    ),
   };
 }
 

@@ -36,3 +36,20 @@ export class ConfigError extends Error {
 export class SecretsUnavailableError extends Error {
   override name = 'SecretsUnavailableError';
 }
+
+/**
+ * Okta's API refused or failed a request (System Log, event hooks, token endpoint). The message
+ * is one line for the operator: Okta's error code and summary and what to check, never a
+ * credential. `retryable` failures (5xx, network) may succeed on the next pass.
+ */
+export class OktaApiError extends Error {
+  override name = 'OktaApiError';
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -145,3 +145,58 @@ export function logStore(entry: StoreLog, format: LogFormat): void {
   if (entry.level === 'info') console.log(line);
   else console.error(line);
 }
+
+/** The one line a reconcile pass logs (lib/reconcile/): counts and our own words, no secret. */
+export interface ReconcileLog {
+  level: 'info' | 'warn' | 'error';
+  org: string;
+  status: string;
+  from?: string;
+  eventTypes?: string[] | '*';
+  pages?: number;
+  read?: number;
+  recovered?: number;
+  alreadyStored?: number;
+  notStored?: number;
+  hookDeliveryFailures?: number;
+  requests?: number;
+  tokenRequests?: number;
+  rateLimited?: number;
+  rateLimitWaitMs?: number;
+  lagSeconds?: number;
+  newestPublished?: string;
+  ms?: number;
+  reason?: string;
+}
+
+export function formatReconcileLog(entry: ReconcileLog, format: LogFormat): string {
+  if (format === 'json') return JSON.stringify({ msg: 'reconcile', ...entry });
+  const parts = [
+    new Date().toISOString().slice(11, 19),
+    'reconcile',
+    entry.org,
+    entry.status.replace('-', ' '),
+  ];
+  if (entry.read !== undefined) {
+    parts.push(
+      `read=${entry.read} recovered=${entry.recovered ?? 0} already=${entry.alreadyStored ?? 0}` +
+        (entry.notStored ? ` notStored=${entry.notStored}` : '') +
+        (entry.hookDeliveryFailures ? ` hookDeliveryFailures=${entry.hookDeliveryFailures}` : ''),
+    );
+    parts.push(
+      `requests=${entry.requests ?? 0}` +
+        (entry.tokenRequests ? `+${entry.tokenRequests} token` : '') +
+        (entry.rateLimited ? ` rateLimited=${entry.rateLimited}` : ''),
+    );
+  }
+  if (entry.lagSeconds !== undefined) parts.push(`lag=${entry.lagSeconds}s`);
+  if (entry.reason) parts.push(entry.reason);
+  if (entry.ms !== undefined) parts.push(`${entry.ms}ms`);
+  return parts.join(' ');
+}
+
+export function logReconcile(entry: ReconcileLog, format: LogFormat): void {
+  const line = formatReconcileLog(entry, format);
+  if (entry.level === 'info') console.log(line);
+  else console.error(line);
+}

@@ -21,19 +21,35 @@ import { type AwsCredentials, signedJsonPostHeaders } from './aws/sigv4';
 import { type Config, awsCredentialsFromEnv } from './config';
 import { ConfigError, SecretsUnavailableError } from './errors';
 
-export type SecretName = 'oktaAuthSecret' | 'hookdeckSigningSecret' | 'eventsApiToken';
+export type SecretName =
+  'oktaAuthSecret' | 'hookdeckSigningSecret' | 'eventsApiToken' | 'oktaApiToken' | 'oktaPrivateKey';
 
-type SecretField = 'oktaAuthSecrets' | 'hookdeckSigningSecrets' | 'eventsApiTokens';
+/** Secrets accepted in several values during a rotation (comma-separated). */
+type ListField = 'oktaAuthSecrets' | 'hookdeckSigningSecrets' | 'eventsApiTokens';
+/** Secrets that are one value, kept whole (a JWK private key holds commas). */
+type SingleField = 'oktaApiToken' | 'oktaPrivateKey';
 
-/** Each secret's parameter under `secretsPath`, and the Config field holding its values. */
-export const SECRETS: Record<SecretName, { parameter: string; field: SecretField }> = {
-  oktaAuthSecret: { parameter: 'okta-auth-secret', field: 'oktaAuthSecrets' },
-  hookdeckSigningSecret: { parameter: 'hookdeck-signing-secret', field: 'hookdeckSigningSecrets' },
-  eventsApiToken: { parameter: 'events-api-token', field: 'eventsApiTokens' },
+type SecretSpec =
+  | { parameter: string; kind: 'list'; field: ListField }
+  | { parameter: string; kind: 'single'; field: SingleField };
+
+/** Each secret's parameter under `secretsPath`, and the Config field holding its value(s). */
+export const SECRETS: Record<SecretName, SecretSpec> = {
+  oktaAuthSecret: { parameter: 'okta-auth-secret', kind: 'list', field: 'oktaAuthSecrets' },
+  hookdeckSigningSecret: {
+    parameter: 'hookdeck-signing-secret',
+    kind: 'list',
+    field: 'hookdeckSigningSecrets',
+  },
+  eventsApiToken: { parameter: 'events-api-token', kind: 'list', field: 'eventsApiTokens' },
+  oktaApiToken: { parameter: 'okta-api-token', kind: 'single', field: 'oktaApiToken' },
+  oktaPrivateKey: { parameter: 'okta-private-key', kind: 'single', field: 'oktaPrivateKey' },
 };
 
 /** What the webhook endpoints (verify, receive) authenticate with. */
 export const WEBHOOK_SECRETS: readonly SecretName[] = ['oktaAuthSecret', 'hookdeckSigningSecret'];
+/** What the reconciler authenticates to Okta with: either is enough. */
+export const OKTA_API_SECRETS: readonly SecretName[] = ['oktaApiToken', 'oktaPrivateKey'];
 
 export function secretParameterName(secretsPath: string, secret: SecretName): string {
   return `${secretsPath}/${SECRETS[secret].parameter}`;
@@ -180,7 +196,8 @@ export async function getParameters(
   }
 }
 
-type SecretValues = Partial<Record<SecretName, string[]>>;
+/** Parameter values as read: list secrets split, single ones whole. */
+type SecretValues = Partial<Record<SecretName, string[] | string>>;
 
 interface CacheEntry {
   values: SecretValues;
@@ -218,8 +235,15 @@ export class SecretResolver {
       oktaAuthSecrets: [],
       hookdeckSigningSecrets: [],
       eventsApiTokens: [],
+      oktaApiToken: undefined,
+      oktaPrivateKey: undefined,
     };
-    for (const secret of secrets) resolved[SECRETS[secret].field] = values[secret] ?? [];
+    for (const secret of secrets) {
+      const spec = SECRETS[secret];
+      const value = values[secret];
+      if (spec.kind === 'list') resolved[spec.field] = Array.isArray(value) ? value : [];
+      else resolved[spec.field] = typeof value === 'string' && value !== '' ? value : undefined;
+    }
     return resolved;
   }
 
@@ -277,7 +301,8 @@ export class SecretResolver {
     const values: SecretValues = {};
     for (const [name, value] of found) {
       const secret = names.get(name);
-      if (secret) values[secret] = list(value);
+      if (!secret) continue;
+      values[secret] = SECRETS[secret].kind === 'list' ? list(value) : (value ?? '').trim();
     }
     return values;
   }

@@ -2,9 +2,7 @@
  * `npm start`: DynamoDB Local (data kept in .dynamodb/), the table from serverless.yml, and
  * `serverless offline` on port 1337, with one readable line per request. Ctrl-C stops it all.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnv } from 'node:util';
 import { hasAnySecret, loadConfig } from '../lib/config';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../lib/store/dynamodb';
 import { ConfigError } from '../lib/errors';
@@ -16,17 +14,10 @@ import {
   startDynamoDbLocal,
   startServerlessOffline,
 } from '../lib/local/local-stack';
+import { loadDotEnv } from '../lib/local/dot-env';
 import { offlineInvoker, startStreamRunner } from '../lib/local/stream-runner';
+import { startReconcileLoop } from '../lib/reconcile/reconcile-loop';
 import { PROJECT_ROOT, ensureTable } from '../lib/store/table-definition';
-
-/** .env fills in what the environment does not already set. */
-function loadDotEnv(): void {
-  const file = join(PROJECT_ROOT, '.env');
-  if (!existsSync(file)) return;
-  for (const [name, value] of Object.entries(parseEnv(readFileSync(file, 'utf8')))) {
-    process.env[name] ??= value;
-  }
-}
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -57,10 +48,12 @@ async function main(): Promise<void> {
   const stage = 'local';
   const config = loadConfig({ ...process.env, STAGE: stage });
   const running: Pick<RunningProcess, 'stop'>[] = [];
+  let reconcileLoop: { stop(): Promise<void> } | undefined;
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    await reconcileLoop?.stop();
     for (const p of running.reverse()) await p.stop();
     // Not process.exit(): the process ends by itself once its output has drained (`| tee log`).
     process.exitCode = code;
@@ -143,6 +136,16 @@ Ctrl-C stops everything.
       console.warn(
         '!!! WARNING: no OKTA_AUTH_SECRET or HOOKDECK_SIGNING_SECRET is set: this endpoint stores whatever anyone posts.\n' +
           "!!! Set OKTA_AUTH_SECRET in .env (the value of the hook's Authentication secret) before exposing it.",
+      );
+    }
+    if (config.oktaOrgUrl && config.reconcileIntervalSeconds > 0) {
+      // The scheduled function's job, in this process: a pass now, then every interval.
+      reconcileLoop = startReconcileLoop(
+        { ...config, dynamodbEndpoint: dynamo.endpoint, logFormat: 'pretty' },
+        config.reconcileIntervalSeconds * 1000,
+      );
+      console.log(
+        `Reconciling with ${config.oktaOrgUrl}'s System Log every ${config.reconcileIntervalSeconds} s (RECONCILE_INTERVAL_SECONDS; 0 turns it off)`,
       );
     }
     console.log('Waiting for requests...');

@@ -25,6 +25,7 @@ export const USAGE = `Usage:
   npm run events -- get <uuid> [--json]
   npm run events -- deliveries [--since S] [--until S] [--limit N | --all] [--json]
   npm run events -- redrive [--since S] [--until S] [--stage STAGE]
+  npm run events -- reconcile [--since S [--until U]]   (the same as npm run reconcile)
 
   --type T     events of one eventType, e.g. user.session.start
   --user U     events whose actor or a User target is U (Okta id or login, any case)
@@ -170,6 +171,20 @@ export async function runEventsCli(
   env: NodeJS.ProcessEnv,
   io: CliIo,
 ): Promise<number> {
+  if (argv[0] === 'reconcile') {
+    // Its own options and messages (lib/reconcile/reconcile-cli.ts); usage mistakes stay usage mistakes.
+    const { runReconcileCli, UsageError: ReconcileUsage } =
+      await import('../reconcile/reconcile-cli');
+    const { loadDotEnv } = await import('../local/dot-env');
+    const withDotEnv = { ...env };
+    loadDotEnv(withDotEnv); // as npm run reconcile and npm start read it
+    try {
+      return await runReconcileCli(argv.slice(1), withDotEnv, io);
+    } catch (error) {
+      if (error instanceof ReconcileUsage) throw new UsageError(error.message);
+      throw error;
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS, strict: true });

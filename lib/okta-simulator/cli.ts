@@ -15,12 +15,16 @@ import {
   formatRequest,
   newHookdeckEvent,
 } from './deliver';
-import { EVENT_TYPES, type EventType, isEventType, previewEnvelope } from './events';
+import { EVENT_HOOK_ID, EVENT_TYPES, type EventType, isEventType, previewEnvelope } from './events';
 import { localEventsSource } from '../cli/events-cli';
+import { arrayElementTexts } from '../okta/json-text';
 import { parseTime } from '../store/event-queries';
 import { ReadApiClient } from '../read-api/read-api-client';
 import { replay } from './replay';
 import { type PlannedRequest, planSend, runSend } from './send';
+import { FAKE_ORG_DEFAULT_PORT } from './fake-org';
+import { serveFakeOrg } from './serve';
+import { hookDeliveryFailureEvent, recordInSystemLog } from './system-log-recorder';
 import { verificationRequest, verifyEndpoint } from './verify';
 
 export const USAGE = `Usage: npm run okta -- <command> [options]
@@ -31,10 +35,14 @@ Commands:
            Okta would refuse the endpoint; exit code 0 only when verified.
   send     --url U --type T [--count N] [--per-request K] [--duplicates R] [--user LOGIN]
            [--concurrency C] [--secret S] [--auth-header H] [--via-hookdeck --signing-secret S2]
+           [--org URL [--drop D]]
            N realistic events (default 1) of type T (a comma list, or "all"), K per delivery
            (default 1); a fraction R (0-1, default 0) of deliveries sent again as Okta redelivers
            them. Delivered like Okta: 3 s timeout, one retry after a timeout or 5xx, none after a
-           4xx. Exit code 1 if any event was never accepted.
+           4xx. With --org, every event is also recorded in that fake org's System Log, and a
+           fraction D (0-1) of deliveries is dropped: Okta gave up on them, so they are in the
+           System Log (with an event_hook.delivery failure) but never delivered. Exit code 1 if
+           any event of a delivery that was not dropped was never accepted.
   preview  --url U --type T [--secret S] [--auth-header H]
            The Admin Console's Preview: sample data, actor and target null, outcome "Success".
   replay   --to U [--type T] [--user U] [--since S] [--until S] [--per-request K]
@@ -42,6 +50,12 @@ Commands:
            Re-delivers stored events (from the local table, or a deployed stage's read API with
            --from-url) to endpoint U in Okta envelopes of K events (default 50), exactly as
            stored, with Okta's retry rules. Progress on stderr; exit code 1 if any was not accepted.
+  serve    [--port P] [--token T] [--client-id C --public-key FILE] [--key-id K] [--hook-id H]
+           [--hook-types T] [--rate-limit N] [--link-style lines|joined]
+           A fake Okta org for the reconciler (npm run reconcile): the System Log API with
+           Okta's paging and rate limits, the OAuth token endpoint (private_key_jwt) and the
+           Event Hooks API. Defaults come from OKTA_API_TOKEN, OKTA_CLIENT_ID and the public half
+           of OKTA_PRIVATE_KEY; runs until Ctrl-C, one line per request.
 
 Options:
   --url U              the event hook endpoint, e.g. http://localhost:1337/okta-webhooks-endpoint
@@ -55,6 +69,16 @@ Options:
                        the local table (DYNAMODB_ENDPOINT, default http://127.0.0.1:8000)
   --token T            replay: the read API's bearer token (or EVENTS_API_TOKEN)
   --since S, --until S replay: time range, ISO 8601 (since inclusive, until exclusive)
+  --org URL            send: also record the events in this fake org's System Log (npm run okta -- serve)
+  --drop D             send: fraction 0-1 of deliveries Okta gives up on (needs --org)
+  --port P             serve: port (default 7070)
+  --token T            serve: the SSWS API token it accepts (default OKTA_API_TOKEN, else made up)
+  --client-id C        serve: a service app's client id (default OKTA_CLIENT_ID)
+  --public-key FILE    serve: that app's public key, PEM or JWK (default: from OKTA_PRIVATE_KEY)
+  --hook-id H          serve: id of its event hook (default who7hphp39JoHLni81d7, the one send uses)
+  --hook-types T       serve: the hook's event types, a comma list or "all" (default all)
+  --rate-limit N       serve: System Log requests a minute before 429 (default 60)
+  --link-style S       serve: Link headers as separate "lines" (default) or one "joined" line
   --dry-run            print the exact requests (method, URL, headers, body) instead of sending
   -h, --help           this text
 
@@ -93,6 +117,20 @@ const COMMANDS: Record<string, Record<string, OptionSpec>> = {
     user: { type: 'string' },
     'via-hookdeck': { type: 'boolean' },
     'signing-secret': { type: 'string' },
+    org: { type: 'string' },
+    drop: { type: 'string' },
+  },
+  serve: {
+    port: { type: 'string' },
+    token: { type: 'string' },
+    'client-id': { type: 'string' },
+    'public-key': { type: 'string' },
+    'key-id': { type: 'string' },
+    'hook-id': { type: 'string' },
+    'hook-types': { type: 'string' },
+    'rate-limit': { type: 'string' },
+    'link-style': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
   replay: {
     to: { type: 'string' },
@@ -190,13 +228,13 @@ function fraction(values: Values, name: string): number {
   return value;
 }
 
-export function parseTypes(raw: string): EventType[] {
+export function parseTypes(raw: string, option = '--type'): EventType[] {
   if (raw === 'all') return [...EVENT_TYPES];
   const types = raw.split(',').map((t) => t.trim());
   for (const type of types) {
     if (!isEventType(type)) {
       throw new UsageError(
-        `unknown event type "${type}" in --type; use "all" or a comma list of: ${EVENT_TYPES.join(', ')}`,
+        `unknown event type "${type}" in ${option}; use "all" or a comma list of: ${EVENT_TYPES.join(', ')}`,
       );
     }
   }
@@ -292,6 +330,14 @@ async function sendCommand(values: Values, io: CliOutput): Promise<number> {
     );
   }
   const options = deliverOptions(values);
+  const org = optionalString(values, 'org');
+  if (org !== undefined) urlOf(values, 'org');
+  const drop = fraction(values, 'drop');
+  if (drop > 0 && org === undefined) {
+    throw new UsageError(
+      '--drop needs --org: dropped deliveries must still be in a System Log for the reconciler to find',
+    );
+  }
   const plan = planSend({ types, count, perRequest, duplicates, user });
   if (values['dry-run']) {
     printDryRun(
@@ -303,19 +349,52 @@ async function sendCommand(values: Values, io: CliOutput): Promise<number> {
     return 0;
   }
 
-  const width = String(plan.length).length;
-  const { summary } = await runSend(url, plan, {
+  // Okta writes every event to its System Log, then delivers (or gives up on) each delivery.
+  const dropped = new Set(dropChoice(plan, drop));
+  if (org !== undefined) {
+    await recordInSystemLog(
+      org,
+      plan.filter((r) => r.redeliveryOf === undefined).flatMap(eventTexts),
+    );
+  }
+  const sent = plan.filter((r) => !dropped.has(r.eventId));
+  if (dropped.size > 0) {
+    const droppedEvents = plan
+      .filter((r) => r.redeliveryOf === undefined && dropped.has(r.eventId))
+      .reduce((n, r) => n + r.uuids.length, 0);
+    io.out(
+      `dropped ${dropped.size} of ${plan.filter((r) => r.redeliveryOf === undefined).length} deliveries (${droppedEvents} events): ` +
+        `in the System Log of ${org} with an event_hook.delivery failure each, never delivered`,
+    );
+  }
+
+  const width = String(sent.length).length;
+  const { results, summary } = await runSend(url, sent, {
     ...options,
     concurrency,
     onResult: (index, result) => {
-      const request = plan[index]!;
+      const request = sent[index]!;
       const again =
         request.redeliveryOf === undefined ? '' : `  redelivery of #${request.redeliveryOf + 1}`;
       io.out(
-        `[${String(index + 1).padStart(width)}/${plan.length}]  ${describeResult(result)}  ${describeRequest(request)}${again}  ${result.latencyMs} ms`,
+        `[${String(index + 1).padStart(width)}/${sent.length}]  ${describeResult(result)}  ${describeRequest(request)}${again}  ${result.latencyMs} ms`,
       );
     },
   });
+  if (org !== undefined) {
+    // Okta logs each delivery it gave up on: dropped ones, and those that got no 2xx.
+    const failures = new Map<string, string>();
+    for (const eventId of dropped) failures.set(eventId, 'dropped by the simulator (--drop)');
+    results.forEach((result, i) => {
+      if (result.outcome !== 'accepted' && !failures.has(sent[i]!.eventId)) {
+        failures.set(sent[i]!.eventId, `endpoint answered ${describeResult(result)}`);
+      }
+    });
+    const failureEvents = [...failures].map(([eventId, reason]) =>
+      JSON.stringify(hookDeliveryFailureEvent(eventId, reason)),
+    );
+    await recordInSystemLog(org, failureEvents);
+  }
   io.out(
     `requests ${summary.requests} (${summary.redeliveries} redeliveries), events ${summary.events} (unique), ` +
       `accepted ${summary.accepted}, retried ${summary.retried}, refused ${summary.refused}, failed ${summary.failed}, ` +
@@ -328,6 +407,21 @@ async function sendCommand(values: Values, io: CliOutput): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** The event texts of a planned delivery, exactly as its body carries them. */
+function eventTexts(request: PlannedRequest): string[] {
+  return arrayElementTexts(request.body, ['data', 'events']) ?? [];
+}
+
+/** The eventIds of a fraction of the original deliveries; their redeliveries go too. */
+function dropChoice(plan: readonly PlannedRequest[], drop: number): string[] {
+  const originals = plan.filter((r) => r.redeliveryOf === undefined).map((r) => r.eventId);
+  for (let i = originals.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [originals[i], originals[j]] = [originals[j]!, originals[i]!];
+  }
+  return originals.slice(0, Math.round(drop * originals.length));
 }
 
 async function previewCommand(values: Values, io: CliOutput): Promise<number> {
@@ -390,11 +484,38 @@ async function replayCommand(values: Values, io: CliOutput): Promise<number> {
   }
 }
 
+async function serveCommand(values: Values, io: CliOutput): Promise<number> {
+  const linkStyle = optionalString(values, 'link-style') ?? 'lines';
+  if (linkStyle !== 'lines' && linkStyle !== 'joined') {
+    throw new UsageError(`--link-style must be "lines" or "joined", got "${linkStyle}"`);
+  }
+  const clientId = optionalString(values, 'client-id');
+  const publicKeyFile = optionalString(values, 'public-key');
+  if (publicKeyFile !== undefined && clientId === undefined && !process.env.OKTA_CLIENT_ID) {
+    throw new UsageError('--public-key needs --client-id (or OKTA_CLIENT_ID): whose key is it?');
+  }
+  return serveFakeOrg(
+    {
+      port: wholeNumber(values, 'port', FAKE_ORG_DEFAULT_PORT, 65535),
+      token: optionalString(values, 'token'),
+      clientId,
+      publicKeyFile,
+      keyId: optionalString(values, 'key-id'),
+      hookId: optionalString(values, 'hook-id') ?? EVENT_HOOK_ID,
+      hookTypes: parseTypes(optionalString(values, 'hook-types') ?? 'all', '--hook-types'),
+      rateLimit: wholeNumber(values, 'rate-limit', 60, 1_000_000),
+      linkStyle,
+    },
+    io,
+  );
+}
+
 const RUNNERS: Record<string, (values: Values, io: CliOutput) => Promise<number>> = {
   verify: verifyCommand,
   send: sendCommand,
   preview: previewCommand,
   replay: replayCommand,
+  serve: serveCommand,
 };
 
 /** Runs one command line; never throws for a usage error (prints it, returns 2). */

@@ -3,7 +3,7 @@
  * envelope (DESIGN.md §2). Validation is deliberately narrow: only what storage needs is
  * required; every other field, known or not, is kept as sent.
  */
-import { RequestError } from '../errors';
+import { OktaApiError, RequestError } from '../errors';
 import { arrayElementTexts, locateJsonError, nestingDepth } from './json-text';
 
 export const OKTA_EVENT_HOOK_TYPE = 'com.okta.event_hook';
@@ -195,4 +195,53 @@ export function parseDelivery(rawBody: Buffer): OktaDelivery {
     eventTime: typeof body.eventTime === 'string' ? body.eventTime : undefined,
     events: parsed,
   };
+}
+
+/**
+ * A System Log page (`GET /api/v1/logs`): a JSON array of LogEvents, each kept as its own source
+ * text, as hook events are. Checked like a delivery's events (uuid, eventType, published); a page
+ * that fails is Okta's fault, reported as an OktaApiError.
+ */
+export function parseLogEvents(text: string): ParsedEvent[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    const where = locateJsonError(text);
+    throw new OktaApiError(
+      `the System Log answered with invalid JSON${where ? ` (${where.message})` : ''}`,
+      200,
+      true,
+    );
+  }
+  if (!Array.isArray(body)) {
+    throw new OktaApiError(
+      `the System Log answered ${describe(body)}, expected an array of events`,
+      200,
+      true,
+    );
+  }
+  const problems: string[] = [];
+  body.forEach((event: unknown, i) => {
+    const where = `events[${i}]`;
+    if (!isObject(event)) {
+      problems.push(`${where} must be an object, found ${describe(event)}`);
+      return;
+    }
+    checkKeyField(problems, event, 'uuid', where);
+    checkKeyField(problems, event, 'eventType', where);
+    checkKeyField(problems, event, 'published', where);
+  });
+  if (problems.length > 0) {
+    throw new OktaApiError(
+      `the System Log answered events that cannot be stored: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+      200,
+      false,
+    );
+  }
+  const texts = arrayElementTexts(text, []);
+  return (body as OktaLogEvent[]).map((event, i) => ({
+    event,
+    rawJson: texts?.length === body.length ? texts[i]! : JSON.stringify(event),
+  }));
 }

@@ -40,10 +40,14 @@ const CANARIES = {
   OKTA_AUTH_SECRET: 'canary-okta-7f3a9c',
   HOOKDECK_SIGNING_SECRET: 'canary-hookdeck-51be02',
   EVENTS_API_TOKEN: 'canary-token-c4d9e1',
+  OKTA_API_TOKEN: 'canary-okta-api-token-6b1e0f',
+  OKTA_PRIVATE_KEY: 'canary-okta-private-key-2d8a47',
   AWS_SECRET_ACCESS_KEY: 'canary-aws-secret-0a8f3b',
   AWS_SESSION_TOKEN: 'canary-aws-session-9e2c4d',
 };
 const ALARM_EMAIL = 'oncall@example.com';
+/** Staging is packaged with the reconciler configured, production without. */
+const OKTA_ORG_URL = 'https://acme.okta.com';
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -99,12 +103,16 @@ beforeAll(async () => {
   // .serverless/ folder, so two packages at once remove each other's files.
   packaged.staging = await packageStage('staging', {
     ALARM_EMAIL,
+    OKTA_ORG_URL,
+    OKTA_CLIENT_ID: '0oaservicereconciler',
+    OKTA_EVENT_HOOK_ID: 'who7hphp39JoHLni81d7',
     AWS_ACCESS_KEY_ID: '',
     AWS_SECRET_ACCESS_KEY: '',
   });
   packaged.production = await packageStage('production', {
     ...CANARIES,
     ALARM_EMAIL: '',
+    OKTA_ORG_URL: '',
     AWS_ACCESS_KEY_ID: 'AKIDCANARY',
   });
 }, 240_000);
@@ -162,6 +170,8 @@ it('writes no secret of the build environment into any packaged file, zips opene
     expect.stringMatching(/readApi\.zip!handlers\/read-api\.js\.map$/),
     expect.stringMatching(/receive\.zip!handlers\/receive\.js$/),
     expect.stringMatching(/receive\.zip!handlers\/receive\.js\.map$/),
+    expect.stringMatching(/reconcile\.zip!handlers\/reconcile\.js$/),
+    expect.stringMatching(/reconcile\.zip!handlers\/reconcile\.js\.map$/),
     expect.stringMatching(/store\.zip!handlers\/store\.js$/),
     expect.stringMatching(/store\.zip!handlers\/store\.js\.map$/),
     expect.stringMatching(/ui\.zip!handlers\/ui\.js$/),
@@ -226,39 +236,46 @@ it.each(STAGES)(
     expect(functions.map(([id]) => id).sort()).toEqual([
       'ReadApiLambdaFunction',
       'ReceiveLambdaFunction',
+      'ReconcileLambdaFunction',
       'StoreLambdaFunction',
       'UiLambdaFunction',
       'VerifyLambdaFunction',
     ]);
+    const shared = {
+      STAGE: stage,
+      EVENTS_TABLE: `okta-events-${stage}`,
+      SECRETS_PATH: `/okta-event-hooks/${stage}`,
+      NODE_OPTIONS: '--enable-source-maps',
+      OKTA_AUTH_HEADER: 'authorization',
+      RETENTION_DAYS: '90',
+    };
+    // The reconciler's own settings: names and non-secret values only (the org's URL, the app's
+    // client id); its token or private key are in SSM.
+    const reconciler = {
+      OKTA_ORG_URL: stage === 'staging' ? OKTA_ORG_URL : '',
+      OKTA_CLIENT_ID: stage === 'staging' ? '0oaservicereconciler' : '',
+      OKTA_KEY_ID: '',
+      OKTA_EVENT_HOOK_ID: stage === 'staging' ? 'who7hphp39JoHLni81d7' : '',
+      OKTA_EVENT_TYPES: '',
+      SYSTEM_LOG_LOOKBACK_HOURS: '24',
+      SYSTEM_LOG_RATE_LIMIT_SHARE: '0.5',
+    };
+    // Off Okta's clock: the store function (stream) and the reconciler (schedule, under its
+    // 5 minutes); the HTTP functions answer within 3 s.
+    const timeouts: Record<string, number> = {
+      StoreLambdaFunction: 120,
+      ReconcileLambdaFunction: 240,
+    };
     for (const [id, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         MemorySize: 256,
-        // The store function is off Okta's clock; the HTTP functions answer within 3 s.
-        Timeout: id === 'StoreLambdaFunction' ? 120 : 6,
-        Environment: {
-          Variables: {
-            STAGE: stage,
-            EVENTS_TABLE: `okta-events-${stage}`,
-            SECRETS_PATH: `/okta-event-hooks/${stage}`,
-            NODE_OPTIONS: '--enable-source-maps',
-            OKTA_AUTH_HEADER: 'authorization',
-            RETENTION_DAYS: '90',
-          },
-        },
+        Timeout: timeouts[id] ?? 6,
       });
-      const variables = Object.keys(
-        (fn.Properties.Environment as { Variables: object }).Variables,
-      ).sort();
-      expect(variables).toEqual([
-        'EVENTS_TABLE',
-        'NODE_OPTIONS',
-        'OKTA_AUTH_HEADER',
-        'RETENTION_DAYS',
-        'SECRETS_PATH',
-        'STAGE',
-      ]);
+      expect((fn.Properties.Environment as { Variables: object }).Variables).toEqual(
+        id === 'ReconcileLambdaFunction' ? { ...shared, ...reconciler } : shared,
+      );
     }
     // Minified (tens of lines where the plain bundle has over ten thousand), with its source map.
     const bundle = [...files].find(([name]) => name.endsWith('!handlers/receive.js'))![1];
@@ -381,6 +398,23 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
   const index = (name: string) => ({
     'Fn::Join': ['', [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, `/index/${name}`]],
   });
+  expect(withoutLogs(roleOf('ReconcileLambdaFunction'))).toEqual([
+    {
+      Effect: 'Allow',
+      Action: ['ssm:GetParameters'],
+      Resource: [ssmArn(stage, 'okta-api-token'), ssmArn(stage, 'okta-private-key')],
+    },
+    {
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:PutItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+      ],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+    },
+  ]);
   expect(withoutLogs(roleOf('ReadApiLambdaFunction'))).toEqual([
     {
       Effect: 'Allow',
@@ -458,12 +492,16 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
   const alarms = Object.fromEntries(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
   expect(Object.keys(alarms).sort()).toEqual([
     'Api5xxAlarm',
+    'EventsRecoveredAlarm',
     'EventsTableSystemErrorsAlarm',
     'EventsTableThrottleAlarm',
     'ReadApiLambdaFunctionErrorsAlarm',
     'ReadApiLambdaFunctionThrottlesAlarm',
     'ReceiveLambdaFunctionErrorsAlarm',
     'ReceiveLambdaFunctionThrottlesAlarm',
+    'ReconcileLagAlarm',
+    'ReconcileLambdaFunctionErrorsAlarm',
+    'ReconcileLambdaFunctionThrottlesAlarm',
     'StoreFailuresAlarm',
     'StoreIteratorAgeAlarm',
     'StoreLambdaFunctionErrorsAlarm',
@@ -499,6 +537,57 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
   );
 });
 
+it.each(STAGES)(
+  '%s: the reconciler runs every 5 minutes only with an Okta org, and alarms on recovered events and lag',
+  (stage) => {
+    const { template } = packaged[stage]!;
+    const rule = template.Resources.ReconcileEventsRuleSchedule1!;
+    expect(rule.Properties).toMatchObject({
+      ScheduleExpression: 'rate(5 minutes)',
+      State: { 'Fn::If': ['HasOktaOrg', 'ENABLED', 'DISABLED'] },
+      Targets: [{ Arn: { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] } }],
+    });
+    // CloudFormation evaluates the condition: only staging was packaged with OKTA_ORG_URL.
+    expect(template.Conditions!.HasOktaOrg).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [stage === 'staging' ? OKTA_ORG_URL : '', ''] }],
+    });
+    // A failed pass is an error of its own, not a retried invocation.
+    const [, invokeConfig] = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')[0]!;
+    expect(invokeConfig.Properties).toMatchObject({
+      FunctionName: { Ref: 'ReconcileLambdaFunction' },
+      MaximumRetryAttempts: 0,
+    });
+    const metric = (name: string) => ({
+      Namespace: 'OktaEventHooks',
+      MetricName: name,
+      Dimensions: [{ Name: 'Stage', Value: stage }],
+      Period: 300,
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    expect(template.Resources.EventsRecoveredAlarm).toMatchObject({
+      Condition: 'HasOktaOrg',
+      Properties: {
+        ...metric('EventsRecovered'),
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      },
+    });
+    expect(template.Resources.ReconcileLagAlarm).toMatchObject({
+      Condition: 'HasOktaOrg',
+      Properties: {
+        ...metric('ReconcileLagSeconds'),
+        Statistic: 'Maximum',
+        Threshold: 3600,
+        ComparisonOperator: 'GreaterThanThreshold',
+      },
+    });
+    expect(template.Resources.ReconcileLambdaFunctionErrorsAlarm!.Properties.AlarmDescription).toBe(
+      'reconcile failed (crash, timeout, or an error it reported)',
+    );
+  },
+);
+
 it('subscribes the alarm e-mail only when ALARM_EMAIL is set', () => {
   const subscription = (stage: string) =>
     packaged[stage]!.template.Resources.AlarmEmailSubscription!;
@@ -507,10 +596,10 @@ it('subscribes the alarm e-mail only when ALARM_EMAIL is set', () => {
     Properties: { Protocol: 'email', Endpoint: ALARM_EMAIL, TopicArn: { Ref: 'AlarmTopic' } },
   });
   // CloudFormation evaluates the condition: "" equals "" in production here, so no subscription.
-  expect(packaged.staging!.template.Conditions).toEqual({
-    HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': [ALARM_EMAIL, ''] }] },
+  expect(packaged.staging!.template.Conditions!.HasAlarmEmail).toEqual({
+    'Fn::Not': [{ 'Fn::Equals': [ALARM_EMAIL, ''] }],
   });
-  expect(packaged.production!.template.Conditions).toEqual({
-    HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] },
+  expect(packaged.production!.template.Conditions!.HasAlarmEmail).toEqual({
+    'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
   });
 });

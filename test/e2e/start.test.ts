@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../lib/local/local-stack';
+import { oktaEvents } from '../../lib/okta-simulator/events';
+import { startFakeOktaOrg } from '../../lib/okta-simulator/fake-org';
 import { PROJECT_ROOT } from '../../lib/store/table-definition';
 import { sampleDeliveryText } from '../helpers/okta';
 import { isRunning } from '../helpers/run';
@@ -44,13 +46,17 @@ function pidsOf(output: string): number[] {
   return [...output.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
 }
 
-it('serves, warns when open, and stops everything on Ctrl-C', async () => {
+it('serves, warns when open, reconciles with an Okta org, and stops everything on Ctrl-C', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'okta-hooks-start-'));
   const port = await freePort();
+  const org = await startFakeOktaOrg({ apiToken: 'start-test-token' });
+  org.addEvents(oktaEvents({ types: ['user.session.start'], count: 3 }));
   const run = start({
     PORT: String(port),
     DYNAMODB_LOCAL_PORT: String(await freePort()),
     DYNAMODB_DATA_DIR: dataDir,
+    OKTA_ORG_URL: org.url,
+    OKTA_API_TOKEN: 'start-test-token',
   });
   try {
     await waitFor(() => run.output().includes('Waiting for requests'), 90_000);
@@ -83,6 +89,16 @@ it('serves, warns when open, and stops everything on Ctrl-C', async () => {
       /STORE 85b60edb-4263-4e13-993b-818e26201052 user\.session\.start stored=1 duplicates=0 \d+ms/,
     );
 
+    // The scheduled function's job, done by npm start itself: a pass at start.
+    expect(run.output()).toContain(
+      `Reconciling with ${org.url}'s System Log every 300 s (RECONCILE_INTERVAL_SECONDS; 0 turns it off)`,
+    );
+    await waitFor(
+      () => /reconcile 127\.0\.0\.1:\d+ caught up read=3 recovered=3/.test(run.output()),
+      30_000,
+    );
+    expect(run.output()).not.toContain('start-test-token');
+
     const pids = pidsOf(run.output());
     expect(pids).toHaveLength(2);
     process.kill(-run.child.pid!, 'SIGINT');
@@ -91,6 +107,7 @@ it('serves, warns when open, and stops everything on Ctrl-C', async () => {
   } finally {
     if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
+    await org.stop();
   }
 }, 120_000);
 

@@ -89,3 +89,22 @@ describe('reindentJson', () => {
     expect(widest).toBeLessThan(200);
   });
 });
+
+describe('arrayElementTexts on a top-level array (a System Log page, path [])', () => {
+  it('gives each element exactly as written: big numbers, duplicate keys, escapes, spacing', () => {
+    const page =
+      ' [ {"uuid":"a","n":12345678901234567890,"k":1,"k":2} ,\n{"uuid":"b","s":"\\u00e9, ]"} ,[],"x"] ';
+    expect(arrayElementTexts(page, [])).toEqual([
+      '{"uuid":"a","n":12345678901234567890,"k":1,"k":2}',
+      '{"uuid":"b","s":"\\u00e9, ]"}',
+      '[]',
+      '"x"',
+    ]);
+  });
+
+  it('gives an empty list for an empty page and undefined for a document that is not an array', () => {
+    expect(arrayElementTexts('[]', [])).toEqual([]);
+    expect(arrayElementTexts(' [ ] ', [])).toEqual([]);
+    expect(arrayElementTexts('{"data":[]}', [])).toBeUndefined();
+  });
+});

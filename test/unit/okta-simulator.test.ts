@@ -225,6 +225,20 @@ describe('npm run okta', () => {
       ['preview', '--url', 'http://x', '--type', 'all', 'extra'],
       'okta: unexpected argument "extra" for preview',
     ],
+    [
+      ['send', '--url', 'http://x', '--type', 'all', '--drop', '0.2'],
+      'okta: --drop needs --org: dropped deliveries must still be in a System Log',
+    ],
+    [
+      ['send', '--url', 'http://x', '--type', 'all', '--org', 'http://o', '--drop', '2'],
+      'okta: --drop must be a fraction from 0 to 1, got "2"',
+    ],
+    [['serve', '--link-style', 'csv'], 'okta: --link-style must be "lines" or "joined", got "csv"'],
+    [['serve', '--port', '70000'], 'okta: --port must be a whole number from 1 to 65535'],
+    [
+      ['serve', '--hook-types', 'user.nope'],
+      'okta: unknown event type "user.nope" in --hook-types',
+    ],
   ])('%j is a usage error: one clear line, the usage, exit code 2', async (argv, message) => {
     const result = await cli(...argv);
     expect(result.code).toBe(2);

@@ -1,0 +1,89 @@
+/**
+ * `npm run okta -- serve`: the fake Okta org (fake-org.ts) as a long-running process, so that
+ * `send --org` can record events in its System Log and `npm run reconcile` can read them back.
+ */
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parsePrivateKey } from '../okta/okta-auth';
+import { type FakeOrgClient, startFakeOktaOrg } from './fake-org';
+
+export interface ServeOptions {
+  port: number;
+  token: string | undefined;
+  clientId: string | undefined;
+  publicKeyFile: string | undefined;
+  keyId: string | undefined;
+  hookId: string;
+  hookTypes: string[];
+  rateLimit: number;
+  linkStyle: 'lines' | 'joined';
+}
+
+export interface ServeOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Runs until SIGINT or SIGTERM; resolves with the exit code. */
+export async function serveFakeOrg(
+  options: ServeOptions,
+  io: ServeOutput,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const clientId = options.clientId ?? (env.OKTA_CLIENT_ID?.trim() || undefined);
+  let client: FakeOrgClient | undefined;
+  if (clientId !== undefined) {
+    let publicKey: string;
+    if (options.publicKeyFile !== undefined) {
+      publicKey = readFileSync(options.publicKeyFile, 'utf8');
+    } else if (env.OKTA_PRIVATE_KEY?.trim()) {
+      // The org only ever holds the public half, as Okta does.
+      const { key } = parsePrivateKey(env.OKTA_PRIVATE_KEY);
+      publicKey = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+    } else {
+      throw new Error(
+        'serve: a service app needs its public key: --public-key FILE, or OKTA_PRIVATE_KEY in the environment',
+      );
+    }
+    client = { clientId, publicKey, keyId: options.keyId };
+  }
+  const token =
+    options.token ??
+    (env.OKTA_API_TOKEN?.trim() ||
+      (client ? undefined : `00fake${randomBytes(18).toString('base64url')}`));
+
+  let org;
+  try {
+    org = await startFakeOktaOrg({
+      port: options.port,
+      apiToken: token,
+      clients: client ? [client] : [],
+      rateLimit: { limit: options.rateLimit, windowMs: 60_000 },
+      linkStyle: options.linkStyle,
+      eventHooks: { [options.hookId]: options.hookTypes },
+      onRequest: (line) => io.out(line),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${options.port} is already in use: choose another with --port`);
+    }
+    throw error;
+  }
+  io.out(`Fake Okta org on ${org.url}: System Log, OAuth token endpoint, Event Hooks API`);
+  io.out(`  OKTA_ORG_URL=${org.url}`);
+  if (token !== undefined)
+    io.out(`  OKTA_API_TOKEN=${token}   (the SSWS token this fake org accepts)`);
+  if (client) io.out(`  OKTA_CLIENT_ID=${client.clientId}   (private_key_jwt, okta.logs.read)`);
+  io.out(`  OKTA_EVENT_HOOK_ID=${options.hookId}   (${options.hookTypes.length} event types)`);
+  io.out(
+    `Record events: npm run okta -- send --url <hook endpoint> --type all --count 100 --org ${org.url} --drop 0.2`,
+  );
+  io.out('Ctrl-C stops it.');
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await org.stop();
+  return 0;
+}

@@ -1,0 +1,86 @@
+/**
+ * `send --org URL`: what Okta writes to its System Log while it delivers a hook. Every event
+ * goes to the log (that is where hooks come from); a delivery Okta gives up on (`--drop`, or no
+ * 2xx after its one retry) adds an `event_hook.delivery` failure event and is never delivered.
+ */
+import { EVENT_HOOK_ID, ORG_DOMAIN, timeUuid } from './events';
+
+/** Events per request to the fake org's recorder. */
+const RECORD_BATCH = 1000;
+
+/** Records event texts (exactly as they are delivered) in the fake org's System Log. */
+export async function recordInSystemLog(
+  orgUrl: string,
+  eventTexts: readonly string[],
+): Promise<void> {
+  for (let i = 0; i < eventTexts.length; i += RECORD_BATCH) {
+    const body = `[${eventTexts.slice(i, i + RECORD_BATCH).join(',')}]`;
+    let response: Response;
+    try {
+      response = await fetch(new URL('/_simulator/events', orgUrl), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+      });
+    } catch (error) {
+      const cause =
+        (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new Error(
+        `cannot reach the fake org at ${orgUrl} (${cause}): is \`npm run okta -- serve\` running?`,
+      );
+    }
+    if (response.status !== 204) {
+      throw new Error(
+        `${orgUrl} did not record the events (status ${response.status}): is it the simulator's fake org (npm run okta -- serve)?`,
+      );
+    }
+  }
+}
+
+/** The System Log event of a delivery Okta could not make. */
+export function hookDeliveryFailureEvent(
+  deliveryEventId: string,
+  reason: string,
+  published = new Date(),
+): Record<string, unknown> {
+  return {
+    actor: {
+      id: EVENT_HOOK_ID,
+      type: 'EventHook',
+      alternateId: 'unknown',
+      displayName: 'Event hook',
+      detailEntry: null,
+    },
+    client: null,
+    device: null,
+    authenticationContext: null,
+    displayMessage: 'Event hook delivery failed',
+    eventType: 'event_hook.delivery',
+    outcome: { result: 'FAILURE', reason },
+    published: published.toISOString(),
+    securityContext: null,
+    severity: 'WARN',
+    debugContext: {
+      debugData: {
+        eventHookId: EVENT_HOOK_ID,
+        deliveryEventId,
+        requestUri: `https://${ORG_DOMAIN}/api/v1/eventHooks/${EVENT_HOOK_ID}`,
+      },
+    },
+    legacyEventType: 'event_hook.delivery',
+    transaction: { type: 'JOB', id: deliveryEventId, detail: {} },
+    uuid: timeUuid(published),
+    version: '0',
+    request: { ipChain: [] },
+    target: [
+      {
+        id: EVENT_HOOK_ID,
+        type: 'EventHook',
+        alternateId: 'unknown',
+        displayName: 'Event hook',
+        detailEntry: null,
+      },
+    ],
+    insertionTimestamp: null,
+  };
+}
