@@ -27,13 +27,15 @@ export const DYNAMODB_CLIENT_MARKER = 'DynamoDB_20120810';
 const FUNCTIONS = {
   verify: 'handlers/verify.ts',
   receive: 'handlers/receive.ts',
+  store: 'handlers/store.ts',
   readApi: 'handlers/read-api.ts',
 };
 
 /** Floors: an SDK client alone, bundled the same way (the commands the receiver uses). */
+export const DYNAMODB_FLOOR = 'client-dynamodb alone';
 const FLOORS = {
-  'client-dynamodb alone':
-    "export { DynamoDBClient, PutItemCommand, BatchWriteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';",
+  [DYNAMODB_FLOOR]:
+    "export { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';",
   'client-ssm alone': "export { SSMClient, GetParametersCommand } from '@aws-sdk/client-ssm';",
 };
 
