@@ -29,15 +29,15 @@ export const SSM_CLIENT_MARKER = 'com.amazonaws.ssm';
 const FUNCTIONS = {
   verify: 'handlers/verify.ts',
   receive: 'handlers/receive.ts',
+  store: 'handlers/store.ts',
   readApi: 'handlers/read-api.ts',
 };
 
+/** Floors: an SDK client alone, bundled the same way (the commands the receiver uses). */
 export const DYNAMODB_FLOOR = 'client-dynamodb alone';
-
-/** The floor: the DynamoDB client alone, bundled the same way (the commands the receiver uses). */
 const FLOORS = {
   [DYNAMODB_FLOOR]:
-    "export { DynamoDBClient, PutItemCommand, BatchWriteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';",
+    "export { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';",
 };
 
 export interface BundleFigures {

@@ -1,12 +1,12 @@
 /**
  * The end-to-end floor: the shape of the Hookdeck sample app from Okta's event hooks guide (a
- * bare Node HTTP server that reads the POST body and acknowledges it), here making the same
- * DynamoDB writes as the receiver. No auth, no validation, no budget, no logging.
- * Started by bench/end-to-end.ts with PORT, DYNAMODB_ENDPOINT and EVENTS_TABLE.
+ * bare Node HTTP server that reads the POST body and acknowledges it), here making the
+ * receiver's one DynamoDB write (the delivery's head, gzipped body inside). No auth, no budget,
+ * no logging. Started by bench/end-to-end.ts with PORT, DYNAMODB_ENDPOINT and EVENTS_TABLE.
  */
 import { createServer } from 'node:http';
 import { createDynamoDbClient } from '../lib/store/dynamodb';
-import { conditionalPuts, writePlan } from './workload';
+import { receiverItems, recordDelivery } from './workload';
 
 const client = createDynamoDbClient({
   region: 'us-east-1',
@@ -18,13 +18,13 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
-    conditionalPuts(client, table, writePlan(Buffer.concat(chunks).toString('utf8'))).then(
+    recordDelivery(client, table, receiverItems(Buffer.concat(chunks).toString('utf8'))).then(
       () => {
-        res.writeHead(200);
+        res.writeHead(204);
         res.end();
       },
       () => {
-        res.writeHead(500);
+        res.writeHead(503);
         res.end();
       },
     );

@@ -1,8 +1,10 @@
 /**
  * What the benchmarks send and write: deliveries of Okta's sample event (each event a fresh
- * uuid, so nothing is a duplicate unless meant to be), and the DynamoDB writes the receiver makes
- * for them, issued directly with the SDK: the floor the receiver is measured against, and the
- * alternative write strategy (TransactWriteItems) it is compared with.
+ * uuid, so nothing is a duplicate unless meant to be) for write units, deliveries of the
+ * simulator's varied events for answer times (copies of one event would gzip 100:1, real ones
+ * about 15:1), and the DynamoDB writes the service makes for them, issued directly with the SDK:
+ * the floors the receiver and the store function are measured against, and the alternative
+ * write strategy (TransactWriteItems) the store function is compared with.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,19 +16,20 @@ import {
   PutItemCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
-  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { type OktaDelivery, parseDelivery } from '../lib/okta/okta-contract';
+import { EVENT_TYPES } from '../lib/okta-simulator/events';
+import { planSend } from '../lib/okta-simulator/send';
+import { type ReceivedDelivery, deliveryIdFor, deliveryItems } from '../lib/store/delivery-items';
 import {
-  type DeliveryMeta,
+  type EventOrigin,
   type Item,
-  deliveryUpdate,
   eventItem,
   expiryFor,
   userLinkItems,
 } from '../lib/store/event-items';
 import { BATCH_SIZE, WRITE_CONCURRENCY } from '../lib/store/event-store';
-import { type OktaDelivery, parseDelivery } from '../lib/okta/okta-contract';
 import { PROJECT_ROOT } from '../lib/store/table-definition';
 
 export const SAMPLE_PATH = join(PROJECT_ROOT, 'test/fixtures/delivery-user.session.start.json');
@@ -56,22 +59,105 @@ export function deliveryBody(events: number, id: string = randomUUID()): string 
   });
 }
 
-/** Everything the receiver writes for one delivery, computed ahead of time. */
+/**
+ * Deliveries of `events` varied events from the Okta simulator (types, users, clients and
+ * addresses mixed as in a real org). The events are generated once; each body gets fresh ids.
+ */
+export function generatedDeliveries(events: number): () => string {
+  const [planned] = planSend({
+    types: EVENT_TYPES,
+    count: events,
+    perRequest: events,
+    duplicates: 0,
+  });
+  const envelope = JSON.parse(planned!.body) as {
+    eventId: string;
+    data: { events: Record<string, unknown>[] };
+  };
+  return () => {
+    const eventId = randomUUID();
+    return JSON.stringify({
+      ...envelope,
+      eventId,
+      data: { events: envelope.data.events.map((e) => ({ ...e, uuid: randomUUID() })) },
+    });
+  };
+}
+
+/** What the receiver records for a body: Okta's headers, as createDeliveryHandler builds it. */
+export function receivedDelivery(body: string, receivedAt = new Date()): ReceivedDelivery {
+  const bytes = Buffer.from(body);
+  const delivery = parseDelivery(bytes);
+  return {
+    deliveryId: deliveryIdFor(delivery.eventId, bytes),
+    eventId: delivery.eventId,
+    receivedAt: receivedAt.toISOString(),
+    body: bytes,
+    headers: {
+      'content-type': 'application/json',
+      'content-length': String(bytes.length),
+      accept: 'application/json',
+      'user-agent': 'Okta-Integrations',
+      'x-okta-request-id': 'ZCCzm8j2wTvzwele2NwLnwAADSc',
+    },
+    eventCount: delivery.events.length,
+    eventTypes: [...new Set(delivery.events.map(({ event }) => event.eventType))],
+    source: delivery.source,
+    eventTime: delivery.eventTime,
+    caller: 'okta',
+    sourceIp: '52.37.187.104',
+    requestId: 'bench-request-id',
+    expiresAt: expiryFor(receivedAt, 90),
+  };
+}
+
+/** The receiver's items for a body: the head (gzipped body inside, or parts beside it). */
+export function receiverItems(
+  body: string,
+  receivedAt = new Date(),
+): { head: Item; parts: Item[] } {
+  return deliveryItems(receivedDelivery(body, receivedAt));
+}
+
+/**
+ * The receiver's one durable write, without the receiver: the body parts (for a large body),
+ * then the head by conditional PutItem. Items are built beforehand (gzip included).
+ */
+export async function recordDelivery(
+  client: DynamoDBClient,
+  table: string,
+  items: { head: Item; parts: Item[] },
+): Promise<void> {
+  await pool(items.parts, async (Item) => {
+    await client.send(new PutItemCommand({ TableName: table, Item }));
+  });
+  await client.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: items.head,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+}
+
+/** Everything the store function writes for one delivery's events, computed ahead of time. */
 export interface WritePlan {
   delivery: OktaDelivery;
-  meta: DeliveryMeta;
+  origin: EventOrigin;
   links: Item[];
   items: Item[];
 }
 
-/** The receiver's items for a delivery, built by the receiver's own pure functions. */
+/** The store function's items for a delivery, built by its own pure functions. */
 export function writePlan(body: string, receivedAt = new Date()): WritePlan {
   const delivery = parseDelivery(Buffer.from(body));
-  const meta: DeliveryMeta = {
+  const origin: EventOrigin = {
+    origin: 'hook',
     deliveryId: delivery.eventId ?? randomUUID(),
     receivedAt: receivedAt.toISOString(),
-    hookdeckEventId: undefined,
     expiresAt: expiryFor(receivedAt, 90),
+    source: delivery.source,
+    eventTime: delivery.eventTime,
   };
   const seen = new Set<string>();
   const links: Item[] = [];
@@ -79,13 +165,15 @@ export function writePlan(body: string, receivedAt = new Date()): WritePlan {
   for (const parsed of delivery.events) {
     if (seen.has(parsed.event.uuid)) continue;
     seen.add(parsed.event.uuid);
-    links.push(...userLinkItems(parsed.event, meta));
-    items.push(eventItem(parsed, delivery, meta));
+    const item = eventItem(parsed, origin);
+    if (!item) continue; // too large for any item: the receiver refuses those
+    links.push(...userLinkItems(parsed.event, origin.expiresAt));
+    items.push(item);
   }
-  return { delivery, meta, links, items };
+  return { delivery, origin, links, items };
 }
 
-/** `work` on every item, `concurrency` at a time (the receiver's own pool size by default). */
+/** `work` on every item, `concurrency` at a time (the store's own pool size by default). */
 export async function pool<T>(
   items: T[],
   work: (item: T) => Promise<void>,
@@ -116,26 +204,10 @@ async function writeLinks(client: DynamoDBClient, table: string, links: Item[]):
   });
 }
 
-async function recordDelivery(
-  client: DynamoDBClient,
-  table: string,
-  plan: WritePlan,
-  storedCount: number,
-): Promise<number> {
-  const outcome = { storedCount, duplicateCount: plan.delivery.events.length - storedCount };
-  await client.send(
-    new UpdateItemCommand({
-      TableName: table,
-      ...deliveryUpdate(plan.delivery, plan.meta, outcome),
-    }),
-  );
-  return storedCount;
-}
-
 /**
- * The receiver's strategy (lib/store/event-store.ts) without the receiver: links by BatchWriteItem,
- * one conditional PutItem per event, WRITE_CONCURRENCY at a time, then the delivery UpdateItem.
- * Resolves to the number of events stored (duplicates are not).
+ * The store function's strategy (lib/store/event-store.ts) without it: links by
+ * BatchWriteItem, one conditional PutItem per event, WRITE_CONCURRENCY at a time. Resolves to
+ * the number of events stored (duplicates are not).
  */
 export async function conditionalPuts(
   client: DynamoDBClient,
@@ -158,17 +230,17 @@ export async function conditionalPuts(
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   });
-  return recordDelivery(client, table, plan, stored);
+  return stored;
 }
 
 /** TransactWriteItems' own limit. */
 const TRANSACTION_SIZE = 100;
 
 /**
- * The alternative: the same links and delivery record, the events in TransactWriteItems of up to
- * 100 conditional Puts. One refused condition cancels the whole transaction, so duplicates are
- * read from CancellationReasons, dropped, and the rest written again: still idempotent, but a
- * delivery with duplicates costs extra round trips, and transactional writes cost 2 WCU per KB.
+ * The alternative: the same links, the events in TransactWriteItems of up to 100 conditional
+ * Puts. One refused condition cancels the whole transaction, so duplicates are read from
+ * CancellationReasons, dropped, and the rest written again: still idempotent, but a delivery
+ * with duplicates costs extra round trips, and transactional writes cost 2 WCU per KB.
  */
 export async function transactions(
   client: DynamoDBClient,
@@ -198,5 +270,5 @@ export async function transactions(
       }
     }
   });
-  return recordDelivery(client, table, plan, stored);
+  return stored;
 }

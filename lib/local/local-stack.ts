@@ -116,6 +116,9 @@ function stopper(child: ChildProcess, group: boolean): () => Promise<void> {
     });
 }
 
+/** How long DynamoDB Local may take to answer its first request once started. */
+const START_DEADLINE_MS = 120_000;
+
 export interface DynamoDbLocal extends RunningProcess {
   endpoint: string;
   port: number;
@@ -156,7 +159,8 @@ export async function startDynamoDbLocal(options: {
   const client = createDynamoDbClient({ region: 'us-east-1', dynamodbEndpoint: endpoint });
   const stop = stopper(child, false);
   try {
-    const deadline = Date.now() + 90_000; // a busy 2-core machine starts a JVM slowly
+    // A JVM starting beside busy neighbours on two cores can take more than 30 s to answer.
+    const deadline = Date.now() + START_DEADLINE_MS;
     for (;;) {
       try {
         await Promise.race([client.send(new ListTablesCommand({})), exited]);
@@ -164,7 +168,9 @@ export async function startDynamoDbLocal(options: {
       } catch (error) {
         if (error instanceof LocalStackError) throw error;
         if (Date.now() > deadline)
-          throw new LocalStackError(`DynamoDB Local did not answer within 90 s:\n${output}`);
+          throw new LocalStackError(
+            `DynamoDB Local did not answer within ${START_DEADLINE_MS / 1000} s:\n${output}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -223,6 +229,10 @@ export async function startServerlessOffline(
       '--albPort',
       String(albPort),
       '--localEnvironment',
+      // The handlers bound their own time (request budget, the store function's remaining-time
+      // check). Offline's own timeout would answer 200 with its error object (HTTP API payload
+      // 2.0) and kill the worker, so on a loaded machine no worker ever gets warm.
+      '--noTimeout',
     ],
     {
       cwd: PROJECT_ROOT,

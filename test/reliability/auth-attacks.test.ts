@@ -1,15 +1,17 @@
 /**
  * Auth attacks through a real serverless offline (raw HTTP, so repeated headers and header-name
  * casing reach the service as sent) and in-process for a Hookdeck-only configuration and REST
- * API events. Every attack is answered 401 and stores nothing; no log line holds a secret or
- * any Authorization value presented.
+ * API events. Every attack is answered 401 and stores nothing: no delivery record for the store
+ * function to pick up, no event once the stream is drained. The one genuine delivery among them
+ * is stored (so the checks can see a store). No log line holds a secret or any Authorization
+ * value presented.
  */
 import { randomUUID } from 'node:crypto';
 import { type OutgoingHttpHeaders, request } from 'node:http';
 import { hookdeckSignature } from '../../lib/http/auth';
 import { loadConfig } from '../../lib/config';
 import { createDeliveryHandler } from '../../lib/webhook/delivery-endpoint';
-import { EventStore } from '../../lib/store/event-store';
+import { DeliveryStore } from '../../lib/store/delivery-store';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 import { allItems } from '../helpers/dynamodb';
 import { type TestStack, startTestStack } from '../helpers/offline';
@@ -24,6 +26,8 @@ const logLines: string[] = [];
 /** Every Authorization (and signature) value an attack presented: none may reach a log. */
 const presented = new Set<string>([SECRET, SIGNING]);
 const attackUuids: string[] = [];
+/** Envelope eventIds of the attacks: none may have a delivery record. */
+const attackEventIds: string[] = [];
 let attacks = 0;
 
 beforeAll(async () => {
@@ -66,6 +70,7 @@ function raw(
 function attackBody(): string {
   const body = delivery([logEvent(), logEvent()]);
   attackUuids.push(...body.data.events.map((e) => e.uuid as string));
+  attackEventIds.push(body.eventId);
   return JSON.stringify(body);
 }
 
@@ -137,8 +142,15 @@ it.each(postAttacks)('POST with %s: 401, nothing stored', async (_name, headersF
   expect(JSON.parse(response.body)).toMatchObject({ error: 'unauthorized' });
 });
 
+/** The one delivery sent with the right secret and signature. */
+const genuineUuids: string[] = [];
+let genuineEventId = '';
+
 it('a valid signed delivery is accepted; replayed with a modified body it is 401', async () => {
-  const original = JSON.stringify(delivery([logEvent()]));
+  const genuine = delivery([logEvent()]);
+  genuineUuids.push(...genuine.data.events.map((e) => e.uuid as string));
+  genuineEventId = genuine.eventId;
+  const original = JSON.stringify(genuine);
   const signature = hookdeckSignature(Buffer.from(original), SIGNING);
   // Header names in any case are the same header (HTTP): this one is accepted.
   const accepted = await raw(
@@ -188,11 +200,11 @@ it('in-process, Hookdeck-only and REST API events: forged, replayed and doubled 
       EVENTS_TABLE: tableName,
       STAGE: 'staging',
     }),
-    store: new EventStore(stack.db.client, tableName),
+    deliveries: new DeliveryStore(stack.db.client, tableName),
   });
   const both = createDeliveryHandler({
     config: loadConfig({ OKTA_AUTH_SECRET: SECRET, EVENTS_TABLE: tableName }),
-    store: new EventStore(stack.db.client, tableName),
+    deliveries: new DeliveryStore(stack.db.client, tableName),
   });
   const body = attackBody();
   const other = attackBody();
@@ -250,8 +262,20 @@ it('in-process, Hookdeck-only and REST API events: forged, replayed and doubled 
   expect(await allItems(stack.db.client, tableName)).toEqual([]);
 });
 
-it('no attack stored anything', async () => {
-  const stored = new Set((await allItems(stack.db.client, stack.tableName)).map((i) => i.uuid?.S));
+it('no attack stored anything; the genuine delivery was stored', async () => {
+  await stack.streams.idle();
+  expect(stack.failures).toEqual([]);
+  const items = await allItems(stack.db.client, stack.tableName);
+  const stored = new Set(items.filter((i) => i.itemType?.S === 'event').map((i) => i.uuid?.S));
+  const heads = items.filter((i) => i.itemType?.S === 'delivery');
+  const records = new Set(heads.map((i) => i.eventId?.S));
   expect(attackUuids.length).toBeGreaterThan(40);
   expect(attackUuids.filter((uuid) => stored.has(uuid))).toEqual([]);
+  expect(attackEventIds.filter((id) => records.has(id))).toEqual([]);
+  expect(genuineUuids.length).toBe(1);
+  expect(genuineUuids.filter((uuid) => stored.has(uuid))).toEqual(genuineUuids);
+  // The tampered replays carried the genuine eventId: none became a second delivery.
+  expect(heads.filter((h) => h.eventId?.S === genuineEventId).map((h) => h.status?.S)).toEqual([
+    'stored',
+  ]);
 });

@@ -1,18 +1,21 @@
 /**
  * Load: thousands of Okta deliveries of 1-50 events, a fifth of them redelivered (same body,
- * same eventId), 20 at a time, through a real serverless offline into DynamoDB Local. Okta's
- * own sender is used (3 s timeout, one retry). Afterwards the table holds exactly the unique
- * events, each as sent, and one delivery record per accepted delivery; every 5xx is a 503.
+ * same eventId), 20 at a time, through a real serverless offline into DynamoDB Local; the store
+ * function writes their events from the table's stream (the local stream runner). Okta's own
+ * sender is used (3 s timeout, one retry). Once the stream is drained the table holds exactly
+ * the unique events, each as sent, and one `stored` delivery record per accepted delivery; every
+ * 5xx is a 503. Answer times and the 204-to-stored lag are recorded as figures.
  */
 import { EVENT_TYPES } from '../../lib/okta-simulator/events';
-import { deliver } from '../../lib/okta-simulator/deliver';
 import { planSend } from '../../lib/okta-simulator/send';
 import { type TestStack, startTestStack } from '../helpers/offline';
 import {
   type SendRecord,
   account,
+  deliverUntilAccepted,
+  drainStore,
   inPool,
-  sendUntilAccepted,
+  pair,
   sentDelivery,
   warmUp,
 } from './accounting';
@@ -26,7 +29,8 @@ let warmUpRecords: SendRecord[] = [];
 beforeAll(async () => {
   stack = await startTestStack({ OKTA_AUTH_SECRET: SECRET });
   warmUpRecords = await warmUp(stack.url, SECRET, config.loadConcurrency);
-}, 180_000);
+  await stack.streams.idle(); // the warm-up's events stored before anything is measured
+}, 600_000);
 
 afterAll(async () => {
   expect(await stack?.stop()).toEqual([]);
@@ -59,37 +63,53 @@ it(`stores exactly the unique events of ${config.loadDeliveries} concurrent deli
   // later, as Hookdeck or a replay from the System Log would, so that loss can be told apart.
   let oktaGaveUp = 0;
   const started = performance.now();
-  const records = await inPool(plan, config.loadConcurrency, (request) =>
-    sendUntilAccepted(sentDelivery(request.body), async () => {
-      const result = await deliver(stack.url, request.body, { secret: SECRET });
-      if (result.outcome === 'failed') oktaGaveUp++;
-      return result.attempts;
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
+  const records = await inPool(plan, config.loadConcurrency, async (request) => {
+    const record = await deliverUntilAccepted(stack.url, sentDelivery(request.body), SECRET);
+    if (record.oktaGaveUp) oktaGaveUp++;
+    return record;
+  });
+  const sendSeconds = (performance.now() - started) / 1000;
+  const drained = await drainStore(stack.streams, {
+    DYNAMODB_ENDPOINT: stack.db.local.endpoint,
+    EVENTS_TABLE: stack.tableName,
+  });
+  const storeSeconds = (performance.now() - started) / 1000;
   const totals = await account(stack.db.client, stack.tableName, records);
   const all = await account(stack.db.client, stack.tableName, [...warmUpRecords, ...records]);
   const eventsSent = records.reduce((n, r) => n + r.delivery.events.length, 0);
 
   const redeliveries = plan.filter((r) => r.redeliveryOf !== undefined).length;
-  const timeouts = totals.breaches.filter((b) => b.includes('timeout')).length;
+  const newEvents = all.storedEvents - warmUpRecords.length;
   recordFigure('load', 'deliveries (redeliveries)', `${plan.length} (${redeliveries})`);
   recordFigure('load', 'events sent / unique', `${eventsSent} / ${totals.uniqueEvents}`);
   recordFigure('load', 'concurrency', config.loadConcurrency);
   recordFigure('load', 'accepted deliveries', totals.acceptedDeliveries);
-  recordFigure('load', 'HTTP attempts', totals.answers);
-  recordFigure('load', '503 (over budget) / no answer in 3 s', `${totals.status503} / ${timeouts}`);
-  recordFigure('load', 'deliveries Okta would have given up on', oktaGaveUp);
-  recordFigure('load', 'latency p50 / p99 (ms)', `${totals.p50Ms} / ${totals.p99Ms}`);
   recordFigure(
     'load',
-    'events stored per second',
-    Math.round((all.storedEvents - warmUpRecords.length) / seconds),
+    "Okta's attempts answered in 3 s",
+    `${totals.answers - totals.late} of ${totals.answers}`,
+  );
+  recordFigure('load', 'deliveries Okta would have given up on', oktaGaveUp);
+  recordFigure(
+    'load',
+    'redeliveries after that (of them cut off by offline at 6 s)',
+    `${totals.redeliveries} (${totals.platformTimeouts})`,
+  );
+  recordFigure('load', '503 answers', totals.status503);
+  recordFigure('load', 'answer time p50 / p99 (ms)', pair(totals.p50Ms, totals.p99Ms));
+  recordFigure('load', '204 to stored p50 / p99 (ms)', pair(totals.lagP50Ms, totals.lagP99Ms));
+  recordFigure('load', 'deliveries received per second', Math.round(plan.length / sendSeconds));
+  recordFigure('load', 'events stored per second', Math.round(newEvents / storeSeconds));
+  recordFigure('load', 'stream drained after the last answer (ms)', drained.idleMs);
+  recordFigure(
+    'load',
+    'on-failure batches / deliveries redriven',
+    `${drained.failedBatches} / ${drained.redriven}`,
   );
   recordFigure(
     'load',
     'stored events / delivery records',
-    `${all.storedEvents - warmUpRecords.length} / ${all.deliveryRecords - warmUpRecords.length}`,
+    `${newEvents} / ${all.deliveryRecords - warmUpRecords.length}`,
   );
   recordFigure(
     'load',
@@ -98,12 +118,10 @@ it(`stores exactly the unique events of ${config.loadDeliveries} concurrent deli
   );
 
   expect(plan.length).toBe(config.loadDeliveries);
-  // Every 5xx is the service's own 503 with a JSON error: no crash, no 500. (On a shared 2-core
-  // machine, 20 concurrent deliveries can outrun DynamoDB Local: those answers are 503s or come
-  // late, and are counted above; the retries then complete the set.)
-  expect(totals.breaches.filter((b) => !b.includes('timeout') && !/^503 after/.test(b))).toEqual(
-    [],
-  );
+  // Every answer is a 2xx or the service's own 503 with a JSON error: no crash, no 500. (Late
+  // answers are counted above: on a shared 2-core machine serverless offline can queue a
+  // request past 3 s, which says nothing about the service.)
+  expect(totals.breaches).toEqual([]);
   expect(totals.acceptedDeliveries).toBe(plan.length);
   // The table also holds the warm-up's events: counted with them, nothing else is there.
   expect(all.unexpected).toBe(0);
@@ -112,7 +130,8 @@ it(`stores exactly the unique events of ${config.loadDeliveries} concurrent deli
   expect(totals.duplicated).toBe(0);
   expect(totals.changed).toBe(0);
   expect(all.deliveryRecords).toBe(originals + warmUpRecords.length);
-  expect(totals.missingDeliveryRecords).toBe(0);
+  expect(all.missingDeliveryRecords).toBe(0);
+  expect(all.unstoredDeliveries).toEqual({});
   // No log line carries the secret.
   expect(stack.lines.filter((l) => l.includes(SECRET))).toEqual([]);
 });
