@@ -41,6 +41,29 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** Days an event is kept after receipt (DynamoDB TTL); 0 keeps events forever. */
   retentionDays: number;
+  /** Reactions (lib/reactions/): see docs/reactions.md. Read by the react function only. */
+  reactions: ReactionsConfig;
+}
+
+export interface ReactionsConfig {
+  /** Names of reactions that are off unless named here (REACTIONS, e.g. the guide's example). */
+  enabled: string[];
+  /** `forward`: where each matching event is POSTed; undefined turns it off. */
+  forwardUrl: string | undefined;
+  /** `forward`: Standard Webhooks signing secrets (`whsec_...`); every one signs (rotation). */
+  forwardSecrets: string[];
+  /** `forward`: event types sent (exact names, `prefix.*`, or `*`). */
+  forwardTypes: string[];
+  /** `forward`: one attempt's timeout, in ms. */
+  forwardTimeoutMs: number;
+  /** `eventbridge`: the stage's bus; undefined turns it off (deployed stages only). */
+  eventBusName: string | undefined;
+  /** `eventbridge`: the entries' Source (a custom source may not start with `aws.`). */
+  eventSource: string;
+  /** Tries of one reaction within one invocation before the stream retries it. */
+  tries: number;
+  /** First pause between tries, doubled each try (capped at 10 s), in ms. */
+  retryBaseMs: number;
 }
 
 /** Lambda's synchronous invocation payload limit is 6 MB: larger bodies never reach a function. */
@@ -50,6 +73,8 @@ export const DEFAULT_REQUEST_BUDGET_MS = 2500;
 export const DEFAULT_TABLE_NAME = 'okta-events-local';
 /** The System Log's own retention. */
 export const DEFAULT_RETENTION_DAYS = 90;
+/** Standard Webhooks senders wait about this long for an answer. */
+export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 /** Short enough that a rotated secret is picked up within minutes, long enough to cost nothing. */
 export const DEFAULT_SECRETS_CACHE_SECONDS = 300;
 
@@ -89,6 +114,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestBudgetMs: wholeNumber(env, 'REQUEST_BUDGET_MS', DEFAULT_REQUEST_BUDGET_MS),
     logFormat,
     retentionDays: wholeNumber(env, 'RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0),
+    reactions: {
+      enabled: list(env.REACTIONS),
+      forwardUrl: env.FORWARD_URL?.trim() || undefined,
+      forwardSecrets: list(env.FORWARD_SECRET),
+      forwardTypes: env.FORWARD_TYPES?.trim() ? list(env.FORWARD_TYPES) : ['*'],
+      forwardTimeoutMs: wholeNumber(env, 'FORWARD_TIMEOUT_MS', DEFAULT_FORWARD_TIMEOUT_MS),
+      eventBusName: env.EVENT_BUS_NAME?.trim() || undefined,
+      eventSource: env.EVENT_SOURCE?.trim() || `okta-event-hooks.${env.STAGE?.trim() || 'local'}`,
+      tries: wholeNumber(env, 'REACTION_TRIES', 3),
+      retryBaseMs: wholeNumber(env, 'REACTION_RETRY_BASE_MS', 250, 0),
+    },
   };
 }
 

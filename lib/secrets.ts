@@ -15,15 +15,19 @@ import { GetParametersCommand, type Parameter, SSMClient } from '@aws-sdk/client
 import type { Config } from './config';
 import { SecretsUnavailableError } from './errors';
 
-export type SecretName = 'oktaAuthSecret' | 'hookdeckSigningSecret' | 'eventsApiToken';
+export type SecretName =
+  'oktaAuthSecret' | 'hookdeckSigningSecret' | 'eventsApiToken' | 'forwardSecret';
 
-type SecretField = 'oktaAuthSecrets' | 'hookdeckSigningSecrets' | 'eventsApiTokens';
+type SecretField =
+  'oktaAuthSecrets' | 'hookdeckSigningSecrets' | 'eventsApiTokens' | 'forwardSecrets';
 
 /** Each secret's parameter under `secretsPath`, and the Config field holding its values. */
 export const SECRETS: Record<SecretName, { parameter: string; field: SecretField }> = {
   oktaAuthSecret: { parameter: 'okta-auth-secret', field: 'oktaAuthSecrets' },
   hookdeckSigningSecret: { parameter: 'hookdeck-signing-secret', field: 'hookdeckSigningSecrets' },
   eventsApiToken: { parameter: 'events-api-token', field: 'eventsApiTokens' },
+  // The react function's `forward` reaction signs with it (Config.reactions.forwardSecrets).
+  forwardSecret: { parameter: 'forward-secret', field: 'forwardSecrets' },
 };
 
 /** What the webhook endpoints (verify, receive) authenticate with. */
@@ -90,7 +94,12 @@ export class SecretResolver {
       hookdeckSigningSecrets: [],
       eventsApiTokens: [],
     };
-    for (const secret of secrets) resolved[SECRETS[secret].field] = values[secret] ?? [];
+    resolved.reactions = { ...config.reactions, forwardSecrets: [] };
+    for (const secret of secrets) {
+      const { field } = SECRETS[secret];
+      if (field === 'forwardSecrets') resolved.reactions.forwardSecrets = values[secret] ?? [];
+      else resolved[field] = values[secret] ?? [];
+    }
     return resolved;
   }
 

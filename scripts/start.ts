@@ -18,6 +18,7 @@ import {
 } from '../lib/local/local-stack';
 import { offlineInvoker, startStreamRunner } from '../lib/local/stream-runner';
 import { PROJECT_ROOT, ensureTable } from '../lib/store/table-definition';
+import { describeReactions } from '../lib/reactions/registry';
 
 /** .env fills in what the environment does not already set. */
 function loadDotEnv(): void {
@@ -116,7 +117,11 @@ async function main(): Promise<void> {
       onLine: (line) => console.log(line),
       onFailure: (failure) =>
         console.error(
-          `stream: ${failure.consumer} gave up on ${failure.sequenceNumbers.length} record(s) after ${failure.attempts} attempts (${failure.error.slice(0, 200)}); nothing is lost: \`npm run events -- redrive\` stores them`,
+          `stream: ${failure.consumer} gave up on ${failure.sequenceNumbers.length} record(s) after ${failure.attempts} attempts (${failure.error.slice(0, 200)}); nothing is lost: ${
+            failure.consumer === 'react'
+              ? '`npm run events -- reactions --failed` lists them, `npm run events -- redrive-reactions` runs them again'
+              : '`npm run events -- redrive` stores them'
+          }`,
         ),
     });
     running.push({
@@ -134,6 +139,7 @@ Okta event hook endpoint: ${endpoint}
 Put it on the internet for Okta:  hookdeck listen ${httpPort} okta --path ${new URL(endpoint).pathname}
 Look at stored events:            npm run events -- list
 Read API:                         http://localhost:${httpPort}/events${config.eventsApiTokens.length > 0 ? ' (Authorization: Bearer $EVENTS_API_TOKEN)' : ' (open: no EVENTS_API_TOKEN set)'}
+Reactions:                        ${describeReactions(config)}
 Ctrl-C stops everything.
 `);
     if (!hasAnySecret(config)) {

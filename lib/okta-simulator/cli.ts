@@ -22,6 +22,7 @@ import { ReadApiClient } from '../read-api/read-api-client';
 import { replay } from './replay';
 import { type PlannedRequest, planSend, runSend } from './send';
 import { verificationRequest, verifyEndpoint } from './verify';
+import { checkReceiverSecret, receiverSummary, startWebhookReceiver } from './receive';
 
 export const USAGE = `Usage: npm run okta -- <command> [options]
 
@@ -42,6 +43,12 @@ Commands:
            Re-delivers stored events (from the local table, or a deployed stage's read API with
            --from-url) to endpoint U in Okta envelopes of K events (default 50), exactly as
            stored, with Okta's retry rules. Progress on stderr; exit code 1 if any was not accepted.
+  receive  --port P --secret S [--fail F] [--host H]
+           A Standard Webhooks receiver for the forward reaction (FORWARD_URL=http://127.0.0.1:P/,
+           FORWARD_SECRET=S, a whsec_ secret): verifies every request with the standardwebhooks
+           package and prints each event once; --fail F answers 503 to a fraction F (0-1) of
+           first attempts. Runs until Ctrl-C, then prints a summary; exit code 1 if any request
+           was not verified.
 
 Options:
   --url U              the event hook endpoint, e.g. http://localhost:1337/okta-webhooks-endpoint
@@ -81,6 +88,13 @@ const COMMON: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h' },
 };
 const COMMANDS: Record<string, Record<string, OptionSpec>> = {
+  receive: {
+    port: { type: 'string' },
+    secret: { type: 'string' },
+    fail: { type: 'string' },
+    host: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
   verify: COMMON,
   preview: { ...COMMON, type: { type: 'string' } },
   send: {
@@ -390,7 +404,44 @@ async function replayCommand(values: Values, io: CliOutput): Promise<number> {
   }
 }
 
+/** Runs until SIGINT or SIGTERM (or `until`, for tests), then prints the summary. */
+export async function receiveCommand(
+  values: Values,
+  io: CliOutput,
+  until: Promise<unknown> = new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  }),
+): Promise<number> {
+  const port = wholeNumber(values, 'port', 0, 65535);
+  if (values.port === undefined) throw new UsageError('--port is required');
+  const secret = requiredString(values, 'secret');
+  try {
+    checkReceiverSecret(secret);
+  } catch {
+    throw new UsageError('--secret must be a Standard Webhooks secret: whsec_ followed by base64');
+  }
+  const fail = fraction(values, 'fail');
+  const receiver = await startWebhookReceiver({
+    port,
+    host: optionalString(values, 'host'),
+    secret,
+    fail,
+    onLine: io.out,
+  });
+  io.err(
+    `Receiving on ${receiver.url} (FORWARD_URL=${receiver.url}), verifying with standardwebhooks` +
+      (fail > 0 ? `, failing ${Math.round(fail * 100)}% of first attempts` : '') +
+      '. Ctrl-C stops.',
+  );
+  await until;
+  await receiver.stop();
+  io.err(receiverSummary(receiver.stats));
+  return receiver.stats.rejected > 0 ? 1 : 0;
+}
+
 const RUNNERS: Record<string, (values: Values, io: CliOutput) => Promise<number>> = {
+  receive: (values, io) => receiveCommand(values, io),
   verify: verifyCommand,
   send: sendCommand,
   preview: previewCommand,

@@ -9,12 +9,16 @@ import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { RequestError } from '../errors';
 import { EventQueries, parseLimit, parseTime } from '../store/event-queries';
 import { type HttpRequest, jsonResponse, jsonTextResponse } from '../http/http';
+import { reactionRoutes } from './reaction-routes';
 
 const LIST_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until', 'limit', 'cursor'];
 const LIST_DELIVERIES_PARAMETERS = ['since', 'until', 'limit', 'cursor'];
 
 /** Validated query parameters; unknown or empty ones are refused rather than ignored. */
-function parameters(request: HttpRequest, allowed: string[]): Record<string, string | undefined> {
+export function parameters(
+  request: HttpRequest,
+  allowed: string[],
+): Record<string, string | undefined> {
   const found: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(request.query)) {
     if (!allowed.includes(name)) {
@@ -33,7 +37,7 @@ function parameters(request: HttpRequest, allowed: string[]): Record<string, str
   return found;
 }
 
-function decodePathSegment(segment: string): string {
+export function decodePathSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -45,7 +49,7 @@ function decodePathSegment(segment: string): string {
   }
 }
 
-function listOptions(params: Record<string, string | undefined>) {
+export function listOptions(params: Record<string, string | undefined>) {
   return {
     since: params.since === undefined ? undefined : parseTime(params.since, 'since'),
     until: params.until === undefined ? undefined : parseTime(params.until, 'until'),
@@ -115,10 +119,13 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
         }
         return jsonTextResponse(200, json);
       }
+      // Reaction outcomes: /reactions, /events/{uuid}/reactions (lib/read-api/reaction-routes.ts).
+      const reactions = await reactionRoutes(path, request, config, log);
+      if (reactions) return reactions;
       throw new RequestError(
         404,
         'not_found',
-        'No such path: the read API serves /events, /events/{uuid}, /deliveries and /deliveries/{id}.',
+        'No such path: the read API serves /events, /events/{uuid}, /events/{uuid}/reactions, /deliveries, /deliveries/{id} and /reactions.',
       );
     },
     ['eventsApiToken'],
