@@ -118,7 +118,7 @@ export async function postEvent(
     if (err.name === 'TimeoutError') {
       throw new ForwardError(`no answer from ${origin} within ${timeoutMs / 1000} s`);
     }
-    throw new ForwardError(`cannot reach ${origin}: ${err.cause?.code ?? err.message}`);
+    throw new ForwardError(`cannot reach ${origin} (${err.cause?.code ?? err.message})`);
   }
   // Read the body (bounded by the same signal) so the connection can be reused.
   await response.arrayBuffer().catch(() => undefined);

@@ -167,7 +167,10 @@ export class OutcomeQueries {
           IndexName: TIME_INDEX,
           KeyConditionExpression: condition,
           FilterExpression: filter,
-          ExpressionAttributeNames: { '#itemType': 'itemType', '#timeKey': 'timeKey' },
+          ExpressionAttributeNames: {
+            '#itemType': 'itemType',
+            ...(condition.includes('#timeKey') ? { '#timeKey': 'timeKey' } : {}),
+          },
           ExpressionAttributeValues: values,
           ScanIndexForward: false,
           // One more than the page, so a full page also tells whether more follow.

@@ -70,11 +70,12 @@ export function outcomeTimeKey(updatedAt: string, reaction: string, uuid: string
 export function shortError(error: unknown): string {
   const text =
     error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
-  const withoutUrls = text.replace(/\bhttps?:\/\/[^\s"'<>]+/g, (url) => {
+  const withoutUrls = text.replace(/\bhttps?:\/\/[^\s"'<>]+/g, (match) => {
+    const [, url, trailing] = /^(.*?)([:.,;)]*)$/.exec(match)!;
     try {
-      return new URL(url).origin;
+      return new URL(url!).origin + trailing;
     } catch {
-      return '<url>';
+      return `<url>${trailing}`;
     }
   });
   const oneLine = withoutUrls.replace(/\s+/g, ' ').trim();

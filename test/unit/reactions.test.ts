@@ -151,6 +151,9 @@ describe('lastError', () => {
   it('keeps URLs to their origin and stays short', () => {
     const error = new Error('failed https://user:pw@hooks.example.com/p/a?token=s3cret here');
     expect(shortError(error)).toBe('Error: failed https://hooks.example.com here');
+    expect(shortError(new Error('cannot reach http://127.0.0.1:9/x?t=1: ECONNREFUSED'))).toBe(
+      'Error: cannot reach http://127.0.0.1:9: ECONNREFUSED',
+    );
     expect(shortError(new Error('x'.repeat(1000)))).toHaveLength(300);
   });
 });
