@@ -40,10 +40,12 @@ const CANARIES = {
   OKTA_AUTH_SECRET: 'canary-okta-7f3a9c',
   HOOKDECK_SIGNING_SECRET: 'canary-hookdeck-51be02',
   EVENTS_API_TOKEN: 'canary-token-c4d9e1',
+  FORWARD_SECRET: 'whsec_Y2FuYXJ5LWZvcndhcmQtN2UxYjJj',
   AWS_SECRET_ACCESS_KEY: 'canary-aws-secret-0a8f3b',
   AWS_SESSION_TOKEN: 'canary-aws-session-9e2c4d',
 };
 const ALARM_EMAIL = 'oncall@example.com';
+const REACT_VARIABLES = ['EVENT_BUS_NAME', 'FORWARD_TYPES', 'FORWARD_URL', 'REACTIONS'];
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -99,6 +101,10 @@ beforeAll(async () => {
   // .serverless/ folder, so two packages at once remove each other's files.
   packaged.staging = await packageStage('staging', {
     ALARM_EMAIL,
+    // The eventbridge reaction's bus: on for staging here, off (the default) for production.
+    EVENT_BRIDGE: 'true',
+    FORWARD_URL: 'https://hooks.example.com/okta',
+    FORWARD_TYPES: 'user.lifecycle.*',
     AWS_ACCESS_KEY_ID: '',
     AWS_SECRET_ACCESS_KEY: '',
   });
@@ -120,6 +126,8 @@ it('writes no secret of the build environment into any packaged file, zips opene
   const { files } = packaged.production!;
   const names = [...files.keys()];
   expect(names.filter((n) => n.includes('.zip!')).sort()).toEqual([
+    expect.stringMatching(/react\.zip!handlers\/react\.js$/),
+    expect.stringMatching(/react\.zip!handlers\/react\.js\.map$/),
     expect.stringMatching(/readApi\.zip!handlers\/read-api\.js$/),
     expect.stringMatching(/readApi\.zip!handlers\/read-api\.js\.map$/),
     expect.stringMatching(/receive\.zip!handlers\/receive\.js$/),
@@ -157,18 +165,20 @@ it.each(STAGES)(
     const { template, files } = packaged[stage]!;
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual([
+      'ReactLambdaFunction',
       'ReadApiLambdaFunction',
       'ReceiveLambdaFunction',
       'StoreLambdaFunction',
       'VerifyLambdaFunction',
     ]);
+    const streamFunctions = ['StoreLambdaFunction', 'ReactLambdaFunction'];
     for (const [id, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         MemorySize: 256,
-        // The store function is off Okta's clock; the HTTP functions answer within 3 s.
-        Timeout: id === 'StoreLambdaFunction' ? 120 : 6,
+        // The stream functions are off Okta's clock; the HTTP functions answer within 3 s.
+        Timeout: streamFunctions.includes(id) ? 120 : 6,
         Environment: {
           Variables: {
             STAGE: stage,
@@ -183,15 +193,33 @@ it.each(STAGES)(
       const variables = Object.keys(
         (fn.Properties.Environment as { Variables: object }).Variables,
       ).sort();
-      expect(variables).toEqual([
-        'EVENTS_TABLE',
-        'NODE_OPTIONS',
-        'OKTA_AUTH_HEADER',
-        'RETENTION_DAYS',
-        'SECRETS_PATH',
-        'STAGE',
-      ]);
+      // The react function also has its reactions' settings (FORWARD_SECRET is in SSM).
+      const reactions = id === 'ReactLambdaFunction' ? REACT_VARIABLES : [];
+      expect(variables).toEqual(
+        [
+          'EVENTS_TABLE',
+          'NODE_OPTIONS',
+          'OKTA_AUTH_HEADER',
+          'RETENTION_DAYS',
+          'SECRETS_PATH',
+          'STAGE',
+          ...reactions,
+        ].sort(),
+      );
     }
+    const react = template.Resources.ReactLambdaFunction!.Properties.Environment as {
+      Variables: Record<string, string>;
+    };
+    expect(react.Variables).toMatchObject(
+      stage === 'staging'
+        ? {
+            EVENT_BUS_NAME: 'okta-event-hooks-staging',
+            FORWARD_URL: 'https://hooks.example.com/okta',
+            FORWARD_TYPES: 'user.lifecycle.*',
+            REACTIONS: '',
+          }
+        : { EVENT_BUS_NAME: '', FORWARD_URL: '', FORWARD_TYPES: '*', REACTIONS: '' },
+    );
     // Minified (tens of lines where the plain bundle has over ten thousand), with its source map.
     const bundle = [...files].find(([name]) => name.endsWith('!handlers/receive.js'))![1];
     expect(bundle.toString().split('\n').length).toBeLessThan(200);
@@ -199,7 +227,7 @@ it.each(STAGES)(
     const retention = resourcesOfType(template, 'AWS::Logs::LogGroup').map(
       ([, r]) => r.Properties.RetentionInDays,
     );
-    expect(retention).toEqual(stage === 'production' ? [90, 90, 90, 90] : [14, 14, 14, 14]);
+    expect(retention).toEqual(Array(5).fill(stage === 'production' ? 90 : 14));
   },
 );
 
@@ -210,7 +238,9 @@ it.each(STAGES)(
     expect(template.Resources.EventsTable!.Properties.StreamSpecification).toEqual({
       StreamViewType: 'NEW_IMAGE',
     });
-    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').filter(([id]) =>
+      id.startsWith('Store'),
+    );
     expect(mappings).toHaveLength(1);
     expect(mappings[0]![1].Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['EventsTable', 'StreamArn'] },
@@ -232,6 +262,68 @@ it.each(STAGES)(
     expect(template.Resources.StoreFailuresQueue!.Properties).toMatchObject({
       QueueName: `okta-event-hooks-${stage}-store-failures`,
       SqsManagedSseEnabled: true,
+    });
+  },
+);
+
+it.each(STAGES)(
+  '%s: the react function reads event inserts and redrive requests, with partial failures, bisect, bounded retries and an on-failure queue',
+  (stage) => {
+    const { template } = packaged[stage]!;
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.map(([id]) => id).sort()).toEqual([
+      'ReactEventSourceMappingDynamodbEventsTable',
+      'StoreEventSourceMappingDynamodbEventsTable',
+    ]);
+    const react = template.Resources.ReactEventSourceMappingDynamodbEventsTable!;
+    expect(react.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['EventsTable', 'StreamArn'] },
+      FunctionName: { 'Fn::GetAtt': ['ReactLambdaFunction', 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': ['ReactFailuresQueue', 'Arn'] } },
+      },
+    });
+    const filters = (react.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['EVENT'] } } } },
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'REDRIVE#' }] } } } },
+    ]);
+    expect(template.Resources.ReactFailuresQueue!.Properties).toMatchObject({
+      QueueName: `okta-event-hooks-${stage}-react-failures`,
+      SqsManagedSseEnabled: true,
+    });
+    expect(template.Resources.ReactFailuresAlarm!.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': ['ReactFailuresQueue', 'QueueName'] } },
+      ],
+      Threshold: 1,
+    });
+  },
+);
+
+it.each(STAGES)(
+  '%s: the EventBridge bus exists only where the eventBridge param is on',
+  (stage) => {
+    const { template } = packaged[stage]!;
+    expect(template.Resources.EventBus).toEqual({
+      Type: 'AWS::Events::EventBus',
+      Condition: 'HasEventBus',
+      Properties: { Name: `okta-event-hooks-${stage}` },
+    });
+    // CloudFormation evaluates the condition: staging was packaged with EVENT_BRIDGE=true.
+    expect(template.Conditions!.HasEventBus).toEqual({
+      'Fn::Equals': [stage === 'staging' ? 'true' : 'false', 'true'],
+    });
+    expect(template.Outputs.EventBusName).toMatchObject({
+      Condition: 'HasEventBus',
+      Value: { Ref: 'EventBus' },
     });
   },
 );
@@ -310,6 +402,43 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Resource: [{ 'Fn::GetAtt': ['StoreFailuresQueue', 'Arn'] }],
     },
   ]);
+  expect(withoutLogs(roleOf('ReactLambdaFunction'))).toEqual([
+    {
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:DescribeStream',
+        'dynamodb:ListStreams',
+      ],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'StreamArn'] }],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['ssm:GetParameters'],
+      Resource: [ssmArn(stage, 'forward-secret')],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+    },
+    {
+      // The stage's own bus, nothing else (whether or not the param created it).
+      Effect: 'Allow',
+      Action: ['events:PutEvents'],
+      Resource: [
+        {
+          'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/okta-event-hooks-${stage}`,
+        },
+      ],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [{ 'Fn::GetAtt': ['ReactFailuresQueue', 'Arn'] }],
+    },
+  ]);
   const index = (name: string) => ({
     'Fn::Join': ['', [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, `/index/${name}`]],
   });
@@ -353,7 +482,9 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
     'GET /deliveries/{id}',
     'GET /events',
     'GET /events/{uuid}',
+    'GET /events/{uuid}/reactions',
     'GET /okta-webhooks-endpoint',
+    'GET /reactions',
     'POST /okta-webhooks-endpoint',
   ]);
   expect(template.Resources.HttpApi!.Properties.Name).toBe(`${stage}-okta-event-hooks`);
@@ -376,6 +507,10 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
     'Api5xxAlarm',
     'EventsTableSystemErrorsAlarm',
     'EventsTableThrottleAlarm',
+    'ReactFailuresAlarm',
+    'ReactIteratorAgeAlarm',
+    'ReactLambdaFunctionErrorsAlarm',
+    'ReactLambdaFunctionThrottlesAlarm',
     'ReadApiLambdaFunctionErrorsAlarm',
     'ReadApiLambdaFunctionThrottlesAlarm',
     'ReceiveLambdaFunctionErrorsAlarm',
@@ -421,10 +556,10 @@ it('subscribes the alarm e-mail only when ALARM_EMAIL is set', () => {
     Properties: { Protocol: 'email', Endpoint: ALARM_EMAIL, TopicArn: { Ref: 'AlarmTopic' } },
   });
   // CloudFormation evaluates the condition: "" equals "" in production here, so no subscription.
-  expect(packaged.staging!.template.Conditions).toEqual({
-    HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': [ALARM_EMAIL, ''] }] },
+  expect(packaged.staging!.template.Conditions!.HasAlarmEmail).toEqual({
+    'Fn::Not': [{ 'Fn::Equals': [ALARM_EMAIL, ''] }],
   });
-  expect(packaged.production!.template.Conditions).toEqual({
-    HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] },
+  expect(packaged.production!.template.Conditions!.HasAlarmEmail).toEqual({
+    'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
   });
 });
