@@ -10,6 +10,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  ResourceInUseException,
   ResourceNotFoundException,
   type TimeToLiveSpecification,
   UpdateTableCommand,
@@ -83,7 +84,13 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     }
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
-    await client.send(new CreateTableCommand(definition.createTable));
+    try {
+      await client.send(new CreateTableCommand(definition.createTable));
+    } catch (createError) {
+      // The SDK retried a CreateTable that timed out on a busy DynamoDB Local after making the
+      // table: the retry finds it. Waiting below confirms it is there.
+      if (!(createError instanceof ResourceInUseException)) throw createError;
+    }
     await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
     created = true;
   }

@@ -31,3 +31,20 @@ it('creates the table with its keys, index and TTL on expiresAt, once', async ()
   });
   expect(await ensureTable(db.client, tableName)).toBe(false);
 });
+
+it('survives its own CreateTable being retried after a timed-out first attempt (a busy machine)', async () => {
+  const tableName = `test-retried-${Date.now()}`;
+  // What the SDK does when the first CreateTable outlives the request timeout but DynamoDB
+  // Local still made the table: it sends it again, and the second answer is ResourceInUse.
+  const retrying = {
+    send: async (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'CreateTableCommand') {
+        await db.client.send(command as never);
+      }
+      return db.client.send(command as never);
+    },
+  } as unknown as typeof db.client;
+  expect(await ensureTable(retrying, tableName)).toBe(true);
+  const { Table } = await db.client.send(new DescribeTableCommand({ TableName: tableName }));
+  expect(Table?.TableStatus).toBe('ACTIVE');
+});
