@@ -11,6 +11,10 @@ import { freePort } from '../../lib/local/local-stack';
 import { PROJECT_ROOT } from '../../lib/store/table-definition';
 import { sampleDeliveryText } from '../helpers/okta';
 import { isRunning } from '../helpers/run';
+import { startWebhookReceiver } from '../../lib/okta-simulator/receive';
+
+const FORWARD_SECRET =
+  'whsec_' + Buffer.from('the start test forward secret!!!').toString('base64');
 
 const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
 
@@ -44,13 +48,21 @@ function pidsOf(output: string): number[] {
   return [...output.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
 }
 
-it('serves, warns when open, and stops everything on Ctrl-C', async () => {
+it('serves, warns when open, runs the reactions, and stops everything on Ctrl-C', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'okta-hooks-start-'));
   const port = await freePort();
+  // The forward reaction, configured as a developer would: its events reach this receiver.
+  const receiver = await startWebhookReceiver({
+    port: 0,
+    secret: FORWARD_SECRET,
+    onLine: () => undefined,
+  });
   const run = start({
     PORT: String(port),
     DYNAMODB_LOCAL_PORT: String(await freePort()),
     DYNAMODB_DATA_DIR: dataDir,
+    FORWARD_URL: receiver.url,
+    FORWARD_SECRET,
   });
   try {
     await waitFor(() => run.output().includes('Waiting for requests'), 90_000);
@@ -80,6 +92,20 @@ it('serves, warns when open, and stops everything on Ctrl-C', async () => {
     expect(run.output()).toMatch(
       /STORE 85b60edb-4263-4e13-993b-818e26201052 user\.session\.start stored=1 duplicates=0 \d+ms/,
     );
+    // Then the react function, from the same stream: forwarded, signed, acknowledged.
+    expect(run.output()).toContain(
+      `Reactions:                        forward to http://127.0.0.1:${receiver.port} (*)`,
+    );
+    await waitFor(
+      () =>
+        / REACT forward user\.session\.start f1d0b993-cc19-11ed-a688-db22c99ef6c4 succeeded /.test(
+          run.output(),
+        ),
+      60_000,
+    );
+    expect([...receiver.stats.acknowledged.keys()]).toEqual([
+      'f1d0b993-cc19-11ed-a688-db22c99ef6c4',
+    ]);
 
     const pids = pidsOf(run.output());
     expect(pids).toHaveLength(2);
@@ -89,8 +115,9 @@ it('serves, warns when open, and stops everything on Ctrl-C', async () => {
   } finally {
     if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
+    await receiver.stop();
   }
-}, 120_000);
+}, 180_000);
 
 it('exits 1 with one line when the port is taken', async () => {
   const server = createServer();
