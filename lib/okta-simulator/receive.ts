@@ -21,6 +21,8 @@ export interface ReceiverOptions {
   fail?: number;
   random?: () => number;
   onLine?: (line: string) => void;
+  /** Called when an id is first acknowledged (benchmarks time it). */
+  onAcknowledged?: (id: string) => void;
 }
 
 export interface ReceiverStats {
@@ -112,6 +114,7 @@ export async function startWebhookReceiver(options: ReceiverOptions): Promise<We
     if (acked > 1) {
       return answer(204, `${id} again: already acknowledged (attempt ${attempt}), a repeat`);
     }
+    options.onAcknowledged?.(id);
     const type = typeof event?.eventType === 'string' ? event.eventType : '?';
     const message =
       typeof event?.displayMessage === 'string' ? ` ${JSON.stringify(event.displayMessage)}` : '';
