@@ -69,6 +69,30 @@ export interface Config {
   systemLogRateLimitShare: number;
   /** `npm start` only: seconds between reconcile passes; 0 runs none. */
   reconcileIntervalSeconds: number;
+
+  /** Reactions (lib/reactions/): see docs/reactions.md. Read by the react function only. */
+  reactions: ReactionsConfig;
+}
+
+export interface ReactionsConfig {
+  /** Names of reactions that are off unless named here (REACTIONS, e.g. the guide's example). */
+  enabled: string[];
+  /** `forward`: where each matching event is POSTed; undefined turns it off. */
+  forwardUrl: string | undefined;
+  /** `forward`: Standard Webhooks signing secrets (`whsec_...`); every one signs (rotation). */
+  forwardSecrets: string[];
+  /** `forward`: event types sent (exact names, `prefix.*`, or `*`). */
+  forwardTypes: string[];
+  /** `forward`: one attempt's timeout, in ms. */
+  forwardTimeoutMs: number;
+  /** `eventbridge`: the stage's bus; undefined turns it off (deployed stages only). */
+  eventBusName: string | undefined;
+  /** `eventbridge`: the entries' Source (a custom source may not start with `aws.`). */
+  eventSource: string;
+  /** Tries of one reaction within one invocation before the stream retries it. */
+  tries: number;
+  /** First pause between tries, doubled each try (capped at 10 s), in ms. */
+  retryBaseMs: number;
 }
 
 /** Lambda's synchronous invocation payload limit is 6 MB: larger bodies never reach a function. */
@@ -85,6 +109,8 @@ export const MAX_LOOKBACK_HOURS = 90 * 24;
 /** Okta's default share for one token or app, which Splunk's add-on keeps too. */
 export const DEFAULT_RATE_LIMIT_SHARE = 0.5;
 export const DEFAULT_RECONCILE_INTERVAL_SECONDS = 300;
+/** Standard Webhooks senders wait about this long for an answer. */
+export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 /** Short enough that a rotated secret is picked up within minutes, long enough to cost nothing. */
 export const DEFAULT_SECRETS_CACHE_SECONDS = 300;
 
@@ -237,6 +263,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       DEFAULT_RECONCILE_INTERVAL_SECONDS,
       0,
     ),
+    reactions: {
+      enabled: list(env.REACTIONS),
+      forwardUrl: env.FORWARD_URL?.trim() || undefined,
+      forwardSecrets: list(env.FORWARD_SECRET),
+      forwardTypes: env.FORWARD_TYPES?.trim() ? list(env.FORWARD_TYPES) : ['*'],
+      forwardTimeoutMs: wholeNumber(env, 'FORWARD_TIMEOUT_MS', DEFAULT_FORWARD_TIMEOUT_MS),
+      eventBusName: env.EVENT_BUS_NAME?.trim() || undefined,
+      eventSource: env.EVENT_SOURCE?.trim() || `okta-event-hooks.${env.STAGE?.trim() || 'local'}`,
+      tries: wholeNumber(env, 'REACTION_TRIES', 3),
+      retryBaseMs: wholeNumber(env, 'REACTION_RETRY_BASE_MS', 250, 0),
+    },
   };
 }
 

@@ -22,10 +22,16 @@ import { type Config, awsCredentialsFromEnv } from './config';
 import { ConfigError, SecretsUnavailableError } from './errors';
 
 export type SecretName =
-  'oktaAuthSecret' | 'hookdeckSigningSecret' | 'eventsApiToken' | 'oktaApiToken' | 'oktaPrivateKey';
+  | 'oktaAuthSecret'
+  | 'hookdeckSigningSecret'
+  | 'eventsApiToken'
+  | 'oktaApiToken'
+  | 'oktaPrivateKey'
+  | 'forwardSecret';
 
 /** Secrets accepted in several values during a rotation (comma-separated). */
-type ListField = 'oktaAuthSecrets' | 'hookdeckSigningSecrets' | 'eventsApiTokens';
+type ListField =
+  'oktaAuthSecrets' | 'hookdeckSigningSecrets' | 'eventsApiTokens' | 'forwardSecrets';
 /** Secrets that are one value, kept whole (a JWK private key holds commas). */
 type SingleField = 'oktaApiToken' | 'oktaPrivateKey';
 
@@ -44,6 +50,8 @@ export const SECRETS: Record<SecretName, SecretSpec> = {
   eventsApiToken: { parameter: 'events-api-token', kind: 'list', field: 'eventsApiTokens' },
   oktaApiToken: { parameter: 'okta-api-token', kind: 'single', field: 'oktaApiToken' },
   oktaPrivateKey: { parameter: 'okta-private-key', kind: 'single', field: 'oktaPrivateKey' },
+  // The react function's `forward` reaction signs with it (Config.reactions.forwardSecrets).
+  forwardSecret: { parameter: 'forward-secret', kind: 'list', field: 'forwardSecrets' },
 };
 
 /** What the webhook endpoints (verify, receive) authenticate with. */
@@ -238,10 +246,13 @@ export class SecretResolver {
       oktaApiToken: undefined,
       oktaPrivateKey: undefined,
     };
+    resolved.reactions = { ...config.reactions, forwardSecrets: [] };
     for (const secret of secrets) {
       const spec = SECRETS[secret];
       const value = values[secret];
-      if (spec.kind === 'list') resolved[spec.field] = Array.isArray(value) ? value : [];
+      if (spec.field === 'forwardSecrets') {
+        resolved.reactions.forwardSecrets = Array.isArray(value) ? value : [];
+      } else if (spec.kind === 'list') resolved[spec.field] = Array.isArray(value) ? value : [];
       else resolved[spec.field] = typeof value === 'string' && value !== '' ? value : undefined;
     }
     return resolved;

@@ -18,6 +18,7 @@ import { loadDotEnv } from '../lib/local/dot-env';
 import { offlineInvoker, startStreamRunner } from '../lib/local/stream-runner';
 import { startReconcileLoop } from '../lib/reconcile/reconcile-loop';
 import { PROJECT_ROOT, ensureTable } from '../lib/store/table-definition';
+import { describeReactions } from '../lib/reactions/registry';
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -111,7 +112,11 @@ async function main(): Promise<void> {
       onLine: (line) => console.log(line),
       onFailure: (failure) =>
         console.error(
-          `stream: ${failure.consumer} gave up on ${failure.sequenceNumbers.length} record(s) after ${failure.attempts} attempts (${failure.error.slice(0, 200)}); nothing is lost: \`npm run events -- redrive\` stores them`,
+          `stream: ${failure.consumer} gave up on ${failure.sequenceNumbers.length} record(s) after ${failure.attempts} attempts (${failure.error.slice(0, 200)}); nothing is lost: ${
+            failure.consumer === 'react'
+              ? '`npm run events -- reactions --failed` lists them, `npm run events -- redrive-reactions` runs them again'
+              : '`npm run events -- redrive` stores them'
+          }`,
         ),
     });
     running.push({
@@ -130,6 +135,7 @@ Put it on the internet for Okta:  hookdeck listen ${httpPort} okta --path ${new 
 Look at stored events:            npm run events -- list
 Event browser:                    http://localhost:${httpPort}/ui${config.eventsApiTokens.length > 0 ? ' (sign in with EVENTS_API_TOKEN)' : ''}
 Read API:                         http://localhost:${httpPort}/events${config.eventsApiTokens.length > 0 ? ' (Authorization: Bearer $EVENTS_API_TOKEN)' : ' (open: no EVENTS_API_TOKEN set)'}
+Reactions:                        ${describeReactions(config)}
 Ctrl-C stops everything.
 `);
     if (!hasAnySecret(config)) {

@@ -19,6 +19,8 @@ import { escapeControls, sliceForLog } from '../logger';
 import { printableJson } from '../printable';
 import { ReadApiClient, ReadApiError } from '../read-api/read-api-client';
 import { storeReceivedDelivery, storesFor } from '../stream/store-deliveries';
+import { REACTION_NAME } from '../reactions/reaction';
+import { listReactions, redriveReactions } from './reactions-cli';
 
 export const USAGE = `Usage:
   npm run events -- list [--type T] [--user U] [--since S] [--until S] [--limit N | --all] [--json]
@@ -26,6 +28,8 @@ export const USAGE = `Usage:
   npm run events -- deliveries [--since S] [--until S] [--limit N | --all] [--json]
   npm run events -- redrive [--since S] [--until S] [--stage STAGE]
   npm run events -- reconcile [--since S [--until U]]   (the same as npm run reconcile)
+  npm run events -- reactions [--failed] [--name N] [--event UUID] [--since S] [--until S] [--limit N | --all] [--json]
+  npm run events -- redrive-reactions [--name N] [--stage STAGE] [--wait SECONDS]
 
   --type T     events of one eventType, e.g. user.session.start
   --user U     events whose actor or a User target is U (Okta id or login, any case)
@@ -40,6 +44,12 @@ export const USAGE = `Usage:
 
 redrive stores the events of deliveries still "received" (their stream retries ran out):
 safe to run at any time, twice changes nothing.
+
+reactions lists what the reactions did (docs/reactions.md), newest first: --failed only the
+failed ones, --name N one reaction, --event UUID the outcomes of one event.
+redrive-reactions asks the react function (npm start, or the stage's with --stage) to run the
+failed ones again and waits --wait seconds (default 60) for their outcomes; twice changes
+nothing, a reaction never runs twice to success.
 
 Without --url, reads the local table from DynamoDB Local (DYNAMODB_ENDPOINT, default
 http://127.0.0.1:8000), which \`npm start\` runs.`;
@@ -71,6 +81,11 @@ const OPTIONS = {
   token: { type: 'string' },
   stage: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  // reactions, redrive-reactions
+  failed: { type: 'boolean' },
+  name: { type: 'string' },
+  event: { type: 'string' },
+  wait: { type: 'string' },
 } as const;
 
 function localConfig(env: NodeJS.ProcessEnv) {
@@ -198,7 +213,7 @@ export async function runEventsCli(
     return 0;
   }
   if (command === undefined) throw new UsageError('no command given');
-  if (!['list', 'get', 'deliveries', 'redrive'].includes(command))
+  if (!['list', 'get', 'deliveries', 'redrive', ...REACTION_COMMANDS].includes(command))
     throw new UsageError(`unknown command "${command}"`);
   if (command !== 'get' && rest.length > 0)
     throw new UsageError(`${command} takes no arguments, got "${rest.join(' ')}"`);
@@ -218,6 +233,13 @@ export async function runEventsCli(
     : values.limit === undefined
       ? 50
       : limitOption(values.limit);
+
+  if (REACTION_COMMANDS.includes(command))
+    return reactionCommand(command, values, range, wanted, env, io);
+  for (const option of ['failed', 'name', 'event', 'wait'] as const) {
+    if (values[option] !== undefined)
+      throw new UsageError(`--${option} applies to reactions and redrive-reactions only`);
+  }
 
   if (command === 'redrive') {
     if (values.url !== undefined)
@@ -326,6 +348,63 @@ async function redrive(
       : `Redrove ${found} deliver${found === 1 ? 'y' : 'ies'} in ${where}: ${stored} events stored, ${duplicates} duplicates.`,
   );
   return 0;
+}
+
+const REACTION_COMMANDS = ['reactions', 'redrive-reactions'];
+
+/** reactions and redrive-reactions: their options checked, then lib/cli/reactions-cli.ts. */
+function reactionCommand(
+  command: string,
+  values: { [name: string]: string | boolean | undefined },
+  range: { since?: string; until?: string },
+  wanted: number,
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+): Promise<number> {
+  const name = values.name === undefined ? undefined : reactionNameOption(values.name as string);
+  if (command === 'redrive-reactions') {
+    for (const option of ['failed', 'event', 'url', 'json', 'since', 'until', 'limit', 'all']) {
+      if (values[option] !== undefined)
+        throw new UsageError(`redrive-reactions takes --name, --stage and --wait, not --${option}`);
+    }
+    const wait = values.wait === undefined ? 60 : Number(values.wait);
+    if (!/^\d+$/.test(String(values.wait ?? '60')) || wait > 3600)
+      throw new UsageError(
+        `--wait must be a whole number of seconds up to 3600, got "${values.wait}"`,
+      );
+    return redriveReactions(
+      { name, stage: values.stage as string | undefined, waitSeconds: wait },
+      env,
+      io,
+    );
+  }
+  if (values.stage !== undefined)
+    throw new UsageError('--stage applies to redrive and redrive-reactions only');
+  if (values.wait !== undefined) throw new UsageError('--wait applies to redrive-reactions only');
+  return listReactions(
+    {
+      ...range,
+      status: values.failed ? 'failed' : undefined,
+      name,
+      event: values.event as string | undefined,
+      wanted,
+      json: values.json === true,
+    },
+    {
+      url: (values.url as string | undefined) ?? env.EVENTS_API_URL,
+      token: (values.token as string | undefined) ?? env.EVENTS_API_TOKEN,
+    },
+    env,
+    io,
+  );
+}
+
+function reactionNameOption(value: string): string {
+  if (!REACTION_NAME.test(value))
+    throw new UsageError(
+      `--name must be a reaction name such as forward, got "${value.slice(0, 70)}"`,
+    );
+  return value;
 }
 
 function limitOption(value: string): number {

@@ -321,22 +321,54 @@ export async function startStreamRunner(options: StreamRunnerOptions): Promise<S
     }
   }
 
-  async function deliver(records: DynamoDBRecord[]): Promise<void> {
-    // Consumers read the stream side by side, as two event source mappings do.
-    await Promise.all(
-      consumers.map(async (consumer) => {
-        const fresh = records.filter((r) => sequence(r) > handled.get(consumer.name)!);
-        const wanted = fresh.filter((r) => matchesFilters(r, consumer.filterPatterns));
-        for (let i = 0; i < wanted.length && !stopped; i += consumer.batchSize) {
-          const batch = wanted.slice(i, i + consumer.batchSize);
-          await runBatch(consumer, batch);
-          saveCheckpoint(consumer.name, sequence(batch[batch.length - 1]!));
-        }
-        if (fresh.length > 0 && !stopped)
-          saveCheckpoint(consumer.name, sequence(fresh[fresh.length - 1]!));
-      }),
-    );
+  /**
+   * Each consumer works through its own queue, as each event source mapping reads the stream on
+   * its own: one that is slow or retrying (react, its receiver down) holds back only itself.
+   */
+  const queues = new Map(consumers.map((c) => [c.name, [] as DynamoDBRecord[]]));
+  const draining = new Map<string, Promise<void>>();
+
+  function enqueue(records: DynamoDBRecord[]): void {
+    for (const consumer of consumers) {
+      const queue = queues.get(consumer.name)!;
+      const after =
+        queue.length > 0 ? sequence(queue[queue.length - 1]!) : handled.get(consumer.name)!;
+      queue.push(...records.filter((r) => sequence(r) > after));
+      if (queue.length > 0 && !draining.has(consumer.name)) {
+        const run = drain(consumer).finally(() => draining.delete(consumer.name));
+        draining.set(consumer.name, run);
+      }
+    }
   }
+
+  /** Batches of the records the consumer's filters let through, in stream order. */
+  async function drain(consumer: StreamConsumer): Promise<void> {
+    const queue = queues.get(consumer.name)!;
+    while (queue.length > 0 && !stopped) {
+      const batch: DynamoDBRecord[] = [];
+      let taken = 0;
+      for (const record of queue) {
+        taken++;
+        if (matchesFilters(record, consumer.filterPatterns)) batch.push(record);
+        if (batch.length === consumer.batchSize) break;
+      }
+      const last = queue[taken - 1]!;
+      if (batch.length > 0) {
+        try {
+          await runBatch(consumer, batch);
+        } catch (error) {
+          onLine(`stream: ${consumer.name} could not be invoked (${(error as Error).message})`);
+          await sleep(500);
+          continue; // the same records again
+        }
+      }
+      if (stopped) return; // not checkpointed: read again after a restart
+      queue.splice(0, taken);
+      saveCheckpoint(consumer.name, sequence(last));
+    }
+  }
+
+  const idleConsumers = () => consumers.every((c) => queues.get(c.name)!.length === 0);
 
   const loop = (async () => {
     while (!stopped) {
@@ -346,8 +378,12 @@ export async function startStreamRunner(options: StreamRunnerOptions): Promise<S
         const records = await readAll();
         if (records.length > 0) {
           lastSeen = sequence(records[records.length - 1]!);
-          await deliver(records);
-          waiters.push(...released); // not idle yet: read once more after this work
+          enqueue(records);
+        }
+        // Idle: nothing new on the stream, and every consumer has handled what it was given.
+        if (records.length > 0 || !idleConsumers()) {
+          waiters.push(...released);
+          await sleep(pollMs);
           continue;
         }
       } catch (error) {
@@ -360,6 +396,7 @@ export async function startStreamRunner(options: StreamRunnerOptions): Promise<S
       for (const release of released) release();
       await sleep(pollMs);
     }
+    await Promise.all(draining.values());
     for (const release of waiters) release();
   })();
 

@@ -26,6 +26,7 @@ import { FAKE_ORG_DEFAULT_PORT } from './fake-org';
 import { serveFakeOrg } from './serve';
 import { hookDeliveryFailureEvent, recordInSystemLog } from './system-log-recorder';
 import { verificationRequest, verifyEndpoint } from './verify';
+import { checkReceiverSecret, receiverSummary, startWebhookReceiver } from './receive';
 
 export const USAGE = `Usage: npm run okta -- <command> [options]
 
@@ -56,6 +57,12 @@ Commands:
            Okta's paging and rate limits, the OAuth token endpoint (private_key_jwt) and the
            Event Hooks API. Defaults come from OKTA_API_TOKEN, OKTA_CLIENT_ID and the public half
            of OKTA_PRIVATE_KEY; runs until Ctrl-C, one line per request.
+  receive  --port P --secret S [--fail F] [--host H]
+           A Standard Webhooks receiver for the forward reaction (FORWARD_URL=http://127.0.0.1:P/,
+           FORWARD_SECRET=S, a whsec_ secret): verifies every request with the standardwebhooks
+           package and prints each event once; --fail F answers 503 to a fraction F (0-1) of
+           first attempts. Runs until Ctrl-C, then prints a summary; exit code 1 if any request
+           was not verified.
 
 Options:
   --url U              the event hook endpoint, e.g. http://localhost:1337/okta-webhooks-endpoint
@@ -105,6 +112,13 @@ const COMMON: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h' },
 };
 const COMMANDS: Record<string, Record<string, OptionSpec>> = {
+  receive: {
+    port: { type: 'string' },
+    secret: { type: 'string' },
+    fail: { type: 'string' },
+    host: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
   verify: COMMON,
   preview: { ...COMMON, type: { type: 'string' } },
   send: {
@@ -510,7 +524,44 @@ async function serveCommand(values: Values, io: CliOutput): Promise<number> {
   );
 }
 
+/** Runs until SIGINT or SIGTERM (or `until`, for tests), then prints the summary. */
+export async function receiveCommand(
+  values: Values,
+  io: CliOutput,
+  until: Promise<unknown> = new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  }),
+): Promise<number> {
+  const port = wholeNumber(values, 'port', 0, 65535);
+  if (values.port === undefined) throw new UsageError('--port is required');
+  const secret = requiredString(values, 'secret');
+  try {
+    checkReceiverSecret(secret);
+  } catch {
+    throw new UsageError('--secret must be a Standard Webhooks secret: whsec_ followed by base64');
+  }
+  const fail = fraction(values, 'fail');
+  const receiver = await startWebhookReceiver({
+    port,
+    host: optionalString(values, 'host'),
+    secret,
+    fail,
+    onLine: io.out,
+  });
+  io.err(
+    `Receiving on ${receiver.url} (FORWARD_URL=${receiver.url}), verifying with standardwebhooks` +
+      (fail > 0 ? `, failing ${Math.round(fail * 100)}% of first attempts` : '') +
+      '. Ctrl-C stops.',
+  );
+  await until;
+  await receiver.stop();
+  io.err(receiverSummary(receiver.stats));
+  return receiver.stats.rejected > 0 ? 1 : 0;
+}
+
 const RUNNERS: Record<string, (values: Values, io: CliOutput) => Promise<number>> = {
+  receive: (values, io) => receiveCommand(values, io),
   verify: verifyCommand,
   send: sendCommand,
   preview: previewCommand,

@@ -5,6 +5,8 @@
  */
 import type { DeliveryRecord, EventQuery, Page, TimeRange } from '../store/event-queries';
 import { arrayElementTexts } from '../okta/json-text';
+import type { OutcomeQuery } from '../reactions/outcome-queries';
+import type { ReactionOutcome } from '../reactions/outcomes';
 
 export class ReadApiError extends Error {
   override name = 'ReadApiError';
@@ -77,5 +79,20 @@ export class ReadApiClient {
       nextCursor: string | null;
     };
     return { items: body.deliveries, nextCursor: body.nextCursor };
+  }
+
+  async listReactions(query: OutcomeQuery): Promise<Page<ReactionOutcome>> {
+    const response = await this.get('reactions', { ...query });
+    const body = (await response!.json()) as {
+      reactions: ReactionOutcome[];
+      nextCursor: string | null;
+    };
+    return { items: body.reactions, nextCursor: body.nextCursor };
+  }
+
+  /** The outcomes of one event; undefined when no such event is stored. */
+  async eventReactions(uuid: string): Promise<ReactionOutcome[] | undefined> {
+    const response = await this.get(`events/${encodeURIComponent(uuid)}/reactions`, {});
+    return response && ((await response.json()) as { reactions: ReactionOutcome[] }).reactions;
   }
 }

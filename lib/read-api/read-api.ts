@@ -17,6 +17,7 @@ import {
   jsonTextResponse,
 } from '../http/http';
 import { quoted } from '../printable';
+import { reactionRoutes } from './reaction-routes';
 
 const LIST_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until', 'limit', 'cursor'];
 const LIST_DELIVERIES_PARAMETERS = ['since', 'until', 'limit', 'cursor'];
@@ -40,7 +41,10 @@ function withPrivateHeaders(response: HttpResponse): HttpResponse {
 }
 
 /** Validated query parameters; unknown or empty ones are refused rather than ignored. */
-function parameters(request: HttpRequest, allowed: string[]): Record<string, string | undefined> {
+export function parameters(
+  request: HttpRequest,
+  allowed: string[],
+): Record<string, string | undefined> {
   const found: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(request.query)) {
     if (!allowed.includes(name)) {
@@ -59,7 +63,7 @@ function parameters(request: HttpRequest, allowed: string[]): Record<string, str
   return found;
 }
 
-function decodePathSegment(segment: string): string {
+export function decodePathSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -71,7 +75,7 @@ function decodePathSegment(segment: string): string {
   }
 }
 
-function listOptions(params: Record<string, string | undefined>) {
+export function listOptions(params: Record<string, string | undefined>) {
   return {
     since: params.since === undefined ? undefined : parseTime(params.since, 'since'),
     until: params.until === undefined ? undefined : parseTime(params.until, 'until'),
@@ -148,10 +152,13 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
         }
         return jsonTextResponse(200, json);
       }
+      // Reaction outcomes: /reactions, /events/{uuid}/reactions (lib/read-api/reaction-routes.ts).
+      const reactions = await reactionRoutes(path, request, config, log);
+      if (reactions) return reactions;
       throw new RequestError(
         404,
         'not_found',
-        'No such path: the read API serves /events, /events/{uuid}, /deliveries, /deliveries/{id}, /event-types and /event-counts.',
+        'No such path: the read API serves /events, /events/{uuid}, /events/{uuid}/reactions, /deliveries, /deliveries/{id}, /reactions, /event-types and /event-counts.',
       );
     },
     ['eventsApiToken'],

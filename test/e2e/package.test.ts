@@ -42,12 +42,15 @@ const CANARIES = {
   EVENTS_API_TOKEN: 'canary-token-c4d9e1',
   OKTA_API_TOKEN: 'canary-okta-api-token-6b1e0f',
   OKTA_PRIVATE_KEY: 'canary-okta-private-key-2d8a47',
+  FORWARD_SECRET: 'whsec_Y2FuYXJ5LWZvcndhcmQtN2UxYjJj',
   AWS_SECRET_ACCESS_KEY: 'canary-aws-secret-0a8f3b',
   AWS_SESSION_TOKEN: 'canary-aws-session-9e2c4d',
 };
 const ALARM_EMAIL = 'oncall@example.com';
 /** Staging is packaged with the reconciler configured, production without. */
 const OKTA_ORG_URL = 'https://acme.okta.com';
+
+const REACT_VARIABLES = ['EVENT_BUS_NAME', 'FORWARD_TYPES', 'FORWARD_URL', 'REACTIONS'];
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -106,6 +109,10 @@ beforeAll(async () => {
     OKTA_ORG_URL,
     OKTA_CLIENT_ID: '0oaservicereconciler',
     OKTA_EVENT_HOOK_ID: 'who7hphp39JoHLni81d7',
+    // The eventbridge reaction's bus: on for staging here, off (the default) for production.
+    EVENT_BRIDGE: 'true',
+    FORWARD_URL: 'https://hooks.example.com/okta',
+    FORWARD_TYPES: 'user.lifecycle.*',
     AWS_ACCESS_KEY_ID: '',
     AWS_SECRET_ACCESS_KEY: '',
   });
@@ -166,6 +173,8 @@ it('writes no secret of the build environment into any packaged file, zips opene
   const { files } = packaged.production!;
   const names = [...files.keys()];
   expect(names.filter((n) => n.includes('.zip!')).sort()).toEqual([
+    expect.stringMatching(/react\.zip!handlers\/react\.js$/),
+    expect.stringMatching(/react\.zip!handlers\/react\.js\.map$/),
     expect.stringMatching(/readApi\.zip!handlers\/read-api\.js$/),
     expect.stringMatching(/readApi\.zip!handlers\/read-api\.js\.map$/),
     expect.stringMatching(/receive\.zip!handlers\/receive\.js$/),
@@ -234,6 +243,7 @@ it.each(STAGES)(
     const { template, files } = packaged[stage]!;
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual([
+      'ReactLambdaFunction',
       'ReadApiLambdaFunction',
       'ReceiveLambdaFunction',
       'ReconcileLambdaFunction',
@@ -260,10 +270,11 @@ it.each(STAGES)(
       SYSTEM_LOG_LOOKBACK_HOURS: '24',
       SYSTEM_LOG_RATE_LIMIT_SHARE: '0.5',
     };
-    // Off Okta's clock: the store function (stream) and the reconciler (schedule, under its
+    // Off Okta's clock: the stream functions (store, react) and the reconciler (schedule, under its
     // 5 minutes); the HTTP functions answer within 3 s.
     const timeouts: Record<string, number> = {
       StoreLambdaFunction: 120,
+      ReactLambdaFunction: 120,
       ReconcileLambdaFunction: 240,
     };
     for (const [id, fn] of functions) {
@@ -273,10 +284,33 @@ it.each(STAGES)(
         MemorySize: 256,
         Timeout: timeouts[id] ?? 6,
       });
-      expect((fn.Properties.Environment as { Variables: object }).Variables).toEqual(
+      const variables = (fn.Properties.Environment as { Variables: Record<string, string> })
+        .Variables;
+      if (id === 'ReactLambdaFunction') {
+        // The react function also has its reactions' settings (FORWARD_SECRET is in SSM).
+        expect(variables).toMatchObject(shared);
+        expect(Object.keys(variables).sort()).toEqual(
+          [...Object.keys(shared), ...REACT_VARIABLES].sort(),
+        );
+        continue;
+      }
+      expect(variables).toEqual(
         id === 'ReconcileLambdaFunction' ? { ...shared, ...reconciler } : shared,
       );
     }
+    const react = template.Resources.ReactLambdaFunction!.Properties.Environment as {
+      Variables: Record<string, string>;
+    };
+    expect(react.Variables).toMatchObject(
+      stage === 'staging'
+        ? {
+            EVENT_BUS_NAME: 'okta-event-hooks-staging',
+            FORWARD_URL: 'https://hooks.example.com/okta',
+            FORWARD_TYPES: 'user.lifecycle.*',
+            REACTIONS: '',
+          }
+        : { EVENT_BUS_NAME: '', FORWARD_URL: '', FORWARD_TYPES: '*', REACTIONS: '' },
+    );
     // Minified (tens of lines where the plain bundle has over ten thousand), with its source map.
     const bundle = [...files].find(([name]) => name.endsWith('!handlers/receive.js'))![1];
     expect(bundle.toString().split('\n').length).toBeLessThan(200);
@@ -295,7 +329,9 @@ it.each(STAGES)(
     expect(template.Resources.EventsTable!.Properties.StreamSpecification).toEqual({
       StreamViewType: 'NEW_IMAGE',
     });
-    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').filter(([id]) =>
+      id.startsWith('Store'),
+    );
     expect(mappings).toHaveLength(1);
     expect(mappings[0]![1].Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['EventsTable', 'StreamArn'] },
@@ -317,6 +353,68 @@ it.each(STAGES)(
     expect(template.Resources.StoreFailuresQueue!.Properties).toMatchObject({
       QueueName: `okta-event-hooks-${stage}-store-failures`,
       SqsManagedSseEnabled: true,
+    });
+  },
+);
+
+it.each(STAGES)(
+  '%s: the react function reads event inserts and redrive requests, with partial failures, bisect, bounded retries and an on-failure queue',
+  (stage) => {
+    const { template } = packaged[stage]!;
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.map(([id]) => id).sort()).toEqual([
+      'ReactEventSourceMappingDynamodbEventsTable',
+      'StoreEventSourceMappingDynamodbEventsTable',
+    ]);
+    const react = template.Resources.ReactEventSourceMappingDynamodbEventsTable!;
+    expect(react.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['EventsTable', 'StreamArn'] },
+      FunctionName: { 'Fn::GetAtt': ['ReactLambdaFunction', 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': ['ReactFailuresQueue', 'Arn'] } },
+      },
+    });
+    const filters = (react.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['EVENT'] } } } },
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'REDRIVE#' }] } } } },
+    ]);
+    expect(template.Resources.ReactFailuresQueue!.Properties).toMatchObject({
+      QueueName: `okta-event-hooks-${stage}-react-failures`,
+      SqsManagedSseEnabled: true,
+    });
+    expect(template.Resources.ReactFailuresAlarm!.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': ['ReactFailuresQueue', 'QueueName'] } },
+      ],
+      Threshold: 1,
+    });
+  },
+);
+
+it.each(STAGES)(
+  '%s: the EventBridge bus exists only where the eventBridge param is on',
+  (stage) => {
+    const { template } = packaged[stage]!;
+    expect(template.Resources.EventBus).toEqual({
+      Type: 'AWS::Events::EventBus',
+      Condition: 'HasEventBus',
+      Properties: { Name: `okta-event-hooks-${stage}` },
+    });
+    // CloudFormation evaluates the condition: staging was packaged with EVENT_BRIDGE=true.
+    expect(template.Conditions!.HasEventBus).toEqual({
+      'Fn::Equals': [stage === 'staging' ? 'true' : 'false', 'true'],
+    });
+    expect(template.Outputs.EventBusName).toMatchObject({
+      Condition: 'HasEventBus',
+      Value: { Ref: 'EventBus' },
     });
   },
 );
@@ -395,6 +493,43 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Resource: [{ 'Fn::GetAtt': ['StoreFailuresQueue', 'Arn'] }],
     },
   ]);
+  expect(withoutLogs(roleOf('ReactLambdaFunction'))).toEqual([
+    {
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:DescribeStream',
+        'dynamodb:ListStreams',
+      ],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'StreamArn'] }],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['ssm:GetParameters'],
+      Resource: [ssmArn(stage, 'forward-secret')],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
+    },
+    {
+      // The stage's own bus, nothing else (whether or not the param created it).
+      Effect: 'Allow',
+      Action: ['events:PutEvents'],
+      Resource: [
+        {
+          'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/okta-event-hooks-${stage}`,
+        },
+      ],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [{ 'Fn::GetAtt': ['ReactFailuresQueue', 'Arn'] }],
+    },
+  ]);
   const index = (name: string) => ({
     'Fn::Join': ['', [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, `/index/${name}`]],
   });
@@ -466,10 +601,12 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
     'GET /event-types',
     'GET /events',
     'GET /events/{uuid}',
+    'GET /events/{uuid}/reactions',
     'GET /okta-webhooks-endpoint',
     'GET /ui',
     'GET /ui/assets/{file}',
     'GET /ui/session',
+    'GET /reactions',
     'POST /okta-webhooks-endpoint',
     'POST /ui/session',
   ]);
@@ -495,6 +632,10 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
     'EventsRecoveredAlarm',
     'EventsTableSystemErrorsAlarm',
     'EventsTableThrottleAlarm',
+    'ReactFailuresAlarm',
+    'ReactIteratorAgeAlarm',
+    'ReactLambdaFunctionErrorsAlarm',
+    'ReactLambdaFunctionThrottlesAlarm',
     'ReadApiLambdaFunctionErrorsAlarm',
     'ReadApiLambdaFunctionThrottlesAlarm',
     'ReceiveLambdaFunctionErrorsAlarm',

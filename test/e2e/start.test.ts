@@ -13,6 +13,10 @@ import { startFakeOktaOrg } from '../../lib/okta-simulator/fake-org';
 import { PROJECT_ROOT } from '../../lib/store/table-definition';
 import { sampleDeliveryText } from '../helpers/okta';
 import { isRunning } from '../helpers/run';
+import { startWebhookReceiver } from '../../lib/okta-simulator/receive';
+
+const FORWARD_SECRET =
+  'whsec_' + Buffer.from('the start test forward secret!!!').toString('base64');
 
 const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
 
@@ -46,17 +50,25 @@ function pidsOf(output: string): number[] {
   return [...output.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
 }
 
-it('serves, warns when open, reconciles with an Okta org, and stops everything on Ctrl-C', async () => {
+it('serves, warns when open, reconciles with an Okta org, runs the reactions, and stops everything on Ctrl-C', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'okta-hooks-start-'));
   const port = await freePort();
   const org = await startFakeOktaOrg({ apiToken: 'start-test-token' });
   org.addEvents(oktaEvents({ types: ['user.session.start'], count: 3 }));
+  // The forward reaction, configured as a developer would: its events reach this receiver.
+  const receiver = await startWebhookReceiver({
+    port: 0,
+    secret: FORWARD_SECRET,
+    onLine: () => undefined,
+  });
   const run = start({
     PORT: String(port),
     DYNAMODB_LOCAL_PORT: String(await freePort()),
     DYNAMODB_DATA_DIR: dataDir,
     OKTA_ORG_URL: org.url,
     OKTA_API_TOKEN: 'start-test-token',
+    FORWARD_URL: receiver.url,
+    FORWARD_SECRET,
   });
   try {
     await waitFor(() => run.output().includes('Waiting for requests'), 90_000);
@@ -88,6 +100,20 @@ it('serves, warns when open, reconciles with an Okta org, and stops everything o
     expect(run.output()).toMatch(
       /STORE 85b60edb-4263-4e13-993b-818e26201052 user\.session\.start stored=1 duplicates=0 \d+ms/,
     );
+    // Then the react function, from the same stream: forwarded, signed, acknowledged.
+    expect(run.output()).toContain(
+      `Reactions:                        forward to http://127.0.0.1:${receiver.port} (*)`,
+    );
+    await waitFor(
+      () =>
+        / REACT forward user\.session\.start f1d0b993-cc19-11ed-a688-db22c99ef6c4 succeeded /.test(
+          run.output(),
+        ),
+      60_000,
+    );
+    expect([...receiver.stats.acknowledged.keys()]).toEqual([
+      'f1d0b993-cc19-11ed-a688-db22c99ef6c4',
+    ]);
 
     // The scheduled function's job, done by npm start itself: a pass at start.
     expect(run.output()).toContain(
@@ -108,8 +134,9 @@ it('serves, warns when open, reconciles with an Okta org, and stops everything o
     if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
     await org.stop();
+    await receiver.stop();
   }
-}, 120_000);
+}, 180_000);
 
 it('exits 1 with one line when the port is taken', async () => {
   const server = createServer();

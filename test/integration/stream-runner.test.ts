@@ -1,0 +1,113 @@
+/**
+ * The local stream runner reads each consumer's records as Lambda's event source mappings do:
+ * side by side and independently, so a consumer that is slow or retrying (react, waiting for a
+ * receiver that is down) never holds back another (store, which must keep storing events).
+ */
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { StreamConsumer } from '../../lib/local/stream-runner';
+import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
+import { startTestStreams } from '../helpers/streams';
+
+let db: TestDynamoDb;
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+}, 120_000);
+
+afterAll(async () => {
+  await db?.stop();
+});
+
+const consumer = (name: string): StreamConsumer => ({
+  name,
+  batchSize: 10,
+  maximumRetryAttempts: 2,
+  bisectBatchOnFunctionError: false,
+  reportBatchItemFailures: true,
+  filterPatterns: [],
+});
+
+function keysOf(event: DynamoDBStreamEvent): string[] {
+  return event.Records.map((r) => r.dynamodb?.Keys?.pk?.S ?? '?');
+}
+
+async function waitFor(predicate: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+it('a consumer stuck on a batch does not hold back the others', async () => {
+  const table = await db.newTable();
+  const put = (pk: string) =>
+    db.client.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, sk: { S: 'X' } } }),
+    );
+  const fastSaw: string[] = [];
+  const slowSaw: string[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const streams = await startTestStreams(db, table, {
+    handlers: {
+      slow: async (event) => {
+        slowSaw.push(...keysOf(event));
+        await released;
+        return { batchItemFailures: [] };
+      },
+      fast: async (event) => {
+        fastSaw.push(...keysOf(event));
+        return { batchItemFailures: [] };
+      },
+    },
+    consumers: [consumer('slow'), consumer('fast')],
+  });
+  try {
+    await put('A');
+    await waitFor(() => slowSaw.includes('A') && fastSaw.includes('A'));
+    // `slow` is still busy with A: B must reach `fast` all the same.
+    await put('B');
+    await waitFor(() => fastSaw.includes('B'));
+    expect(slowSaw).toEqual(['A']);
+    release();
+    await streams.idle();
+    expect(slowSaw).toEqual(['A', 'B']);
+    expect(fastSaw).toEqual(['A', 'B']);
+  } finally {
+    release();
+    await streams.stop();
+  }
+});
+
+it('idle() waits for every consumer, the slow one included', async () => {
+  const table = await db.newTable();
+  const handled: string[] = [];
+  const streams = await startTestStreams(db, table, {
+    handlers: {
+      slow: async (event) => {
+        await new Promise((r) => setTimeout(r, 300));
+        handled.push(...keysOf(event).map((k) => `slow:${k}`));
+        return { batchItemFailures: [] };
+      },
+      fast: async (event) => {
+        handled.push(...keysOf(event).map((k) => `fast:${k}`));
+        return { batchItemFailures: [] };
+      },
+    },
+    consumers: [consumer('slow'), consumer('fast')],
+  });
+  try {
+    for (const pk of ['C', 'D']) {
+      await db.client.send(
+        new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, sk: { S: 'X' } } }),
+      );
+    }
+    await streams.idle();
+    expect(handled.filter((h) => h.startsWith('slow:')).sort()).toEqual(['slow:C', 'slow:D']);
+    expect(handled.filter((h) => h.startsWith('fast:')).sort()).toEqual(['fast:C', 'fast:D']);
+  } finally {
+    await streams.stop();
+  }
+});
