@@ -1,4 +1,4 @@
 import { createReadApiHandler } from '../lib/read-api/read-api';
 
-/** GET /events, /events/{uuid}, /deliveries: finds and reviews stored events. */
+/** GET /events, /deliveries and the rest of the read API: finds and reviews stored events. */
 export const handler = createReadApiHandler();

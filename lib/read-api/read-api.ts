@@ -1,7 +1,8 @@
 /**
- * GET /events, /events/{uuid}, /deliveries, /deliveries/{id}, /event-types, /event-counts: the
- * stored events and deliveries over HTTP, for people, the event browser (/ui) and the CLI
- * against a deployed stage. Events are returned as the exact JSON text Okta sent, spliced into
+ * GET /events, /events/{uuid}, /events/{uuid}/deliveries, /deliveries, /deliveries/{id},
+ * /deliveries/{id}/events, /event-types, /event-counts (and the reactions' routes): the stored
+ * events and deliveries over HTTP, for people, the event browser (/ui) and the CLI against a
+ * deployed stage. Events are returned as the exact JSON text Okta sent, spliced into
  * the response without re-serialising.
  */
 import { authenticateReader } from '../http/auth';
@@ -21,6 +22,7 @@ import { reactionRoutes } from './reaction-routes';
 
 const LIST_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until', 'limit', 'cursor'];
 const LIST_DELIVERIES_PARAMETERS = ['since', 'until', 'limit', 'cursor'];
+const PAGE_PARAMETERS = ['limit', 'cursor'];
 const COUNT_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until'];
 /** Counting stops here and answers what it has, well inside the function's 6 s timeout. */
 const COUNT_BUDGET_MS = 4000;
@@ -73,6 +75,14 @@ export function decodePathSegment(segment: string): string {
       'The id in the path is not valid percent-encoding.',
     );
   }
+}
+
+function noSuchEvent(uuid: string): RequestError {
+  return new RequestError(404, 'not_found', `No event with uuid ${quoted(uuid)} is stored.`);
+}
+
+function noSuchDelivery(id: string): RequestError {
+  return new RequestError(404, 'not_found', `No delivery with id ${quoted(id)} is stored.`);
 }
 
 export function listOptions(params: Record<string, string | undefined>) {
@@ -132,14 +142,35 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
         log.events = page.items.length;
         return jsonResponse(200, { deliveries: page.items, nextCursor: page.nextCursor });
       }
+      const deliveryEvents = /^\/deliveries\/([^/]+)\/events$/.exec(path);
+      if (deliveryEvents) {
+        const params = parameters(request, PAGE_PARAMETERS);
+        const id = decodePathSegment(deliveryEvents[1]!);
+        const page = await store.listDeliveryEvents(id, {
+          limit: parseLimit(params.limit),
+          cursor: params.cursor,
+        });
+        if (page === undefined) throw noSuchDelivery(id);
+        log.events = page.items.length;
+        return jsonTextResponse(
+          200,
+          `{"deliveryId":${JSON.stringify(id)},"events":[${page.items.join(',')}],"meta":${JSON.stringify(page.meta)},"notStored":${JSON.stringify(page.notStored)},"nextCursor":${JSON.stringify(page.nextCursor)}}`,
+        );
+      }
       const oneDelivery = /^\/deliveries\/([^/]+)$/.exec(path);
       if (oneDelivery) {
         parameters(request, []);
         const id = decodePathSegment(oneDelivery[1]!);
         const found = await store.getDelivery(id);
-        if (found === undefined) {
-          throw new RequestError(404, 'not_found', `No delivery with id ${quoted(id)} is stored.`);
-        }
+        if (found === undefined) throw noSuchDelivery(id);
+        return jsonResponse(200, found);
+      }
+      const eventDeliveries = /^\/events\/([^/]+)\/deliveries$/.exec(path);
+      if (eventDeliveries) {
+        parameters(request, []);
+        const uuid = decodePathSegment(eventDeliveries[1]!);
+        const found = await store.listEventDeliveries(uuid);
+        if (found === undefined) throw noSuchEvent(uuid);
         return jsonResponse(200, found);
       }
       const single = /^\/events\/([^/]+)$/.exec(path);
@@ -147,9 +178,7 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
         parameters(request, []);
         const uuid = decodePathSegment(single[1]!);
         const json = await store.getEventJson(uuid);
-        if (json === undefined) {
-          throw new RequestError(404, 'not_found', `No event with uuid ${quoted(uuid)} is stored.`);
-        }
+        if (json === undefined) throw noSuchEvent(uuid);
         return jsonTextResponse(200, json);
       }
       // Reaction outcomes: /reactions, /events/{uuid}/reactions (lib/read-api/reaction-routes.ts).
@@ -158,7 +187,7 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
       throw new RequestError(
         404,
         'not_found',
-        'No such path: the read API serves /events, /events/{uuid}, /events/{uuid}/reactions, /deliveries, /deliveries/{id}, /reactions, /event-types and /event-counts.',
+        'No such path: the read API serves /events, /events/{uuid}, /events/{uuid}/deliveries, /events/{uuid}/reactions, /deliveries, /deliveries/{id}, /deliveries/{id}/events, /reactions, /event-types and /event-counts.',
       );
     },
     ['eventsApiToken'],

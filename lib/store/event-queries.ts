@@ -8,6 +8,8 @@
  *   all events            Query byTime   itemType=event  AND timeKey in range
  *   deliveries            Query byTime   itemType=delivery AND timeKey in range
  *   event types present   Query table    pk = EVENTTYPE                   (registry items)
+ *   an event's deliveries Query table    pk = EVENT#<uuid> AND sk from DELIVERY# to EVENT
+ *   a delivery's events   GetItem DELIVERY#<id> (its body lists them) + BatchGetItem
  *
  * Counts over time (the event browser's chart) read the same key ranges, keys only: see
  * countEvents.
@@ -22,7 +24,9 @@ import {
 import { CursorSigner, invalidCursor } from './cursor';
 import { RequestError } from '../errors';
 import { quoted } from '../printable';
+import { parseDelivery } from '../okta/okta-contract';
 import {
+  CARRIED_BY_PREFIX,
   DELIVERY_PREFIX,
   EVENT_PREFIX,
   EVENT_TYPE_PK,
@@ -33,7 +37,7 @@ import {
   eventKey,
   userPk,
 } from './event-items';
-import { type DeliveryStatus, deliveryKey } from './delivery-items';
+import { DELIVERY_SK, type DeliveryStatus, deliveryKey } from './delivery-items';
 import { DeliveryStore } from './delivery-store';
 
 export const DEFAULT_LIMIT = 50;
@@ -196,6 +200,59 @@ export interface DeliveryRecord {
  */
 export function payloadBytes(json: string): number {
   return Buffer.byteLength(JSON.stringify(json)) - 2;
+}
+
+/** The attributes of a delivery's head that make its record: all but the body. */
+const DELIVERY_RECORD_ATTRIBUTES = [
+  'pk',
+  'deliveryId',
+  'eventId',
+  'status',
+  'firstReceivedAt',
+  'lastReceivedAt',
+  'attempts',
+  'acceptedCount',
+  'eventCount',
+  'eventTypes',
+  'storedCount',
+  'duplicateCount',
+  'storedAt',
+  'storeMs',
+  'rejectReason',
+  'source',
+  'eventTime',
+  'hookdeckEventId',
+  'caller',
+  'sourceIp',
+  'requestId',
+  'bodyBytes',
+  'headers',
+];
+
+/** One delivery that carried an event. */
+export interface EventDelivery {
+  deliveryId: string;
+  /** True for the delivery whose receipt stored the event; false for a later one carrying it again. */
+  first: boolean;
+  /** When that delivery was first received, as recorded beside the event. */
+  receivedAt?: string;
+  /** The delivery's record; null when it is no longer stored (expired, or deleted). */
+  record: DeliveryRecord | null;
+}
+
+export interface EventDeliveries {
+  uuid: string;
+  /** How the event was first stored (`hook`, `systemLog`) when the item records it. */
+  origin?: string;
+  /** The first delivery first, then later ones by receipt. */
+  deliveries: EventDelivery[];
+}
+
+/** A page of a delivery's events, in the order the delivery carried them. */
+export interface DeliveryEventsPage extends Page<string> {
+  meta: EventMeta[];
+  /** uuids on this page that the delivery carries but the table does not hold (yet). */
+  notStored: string[];
 }
 
 function badParameter(message: string): RequestError {
@@ -584,6 +641,116 @@ export class EventQueries {
     return { ...toDeliveryRecord(item), body };
   }
 
+  /**
+   * The deliveries that carried an event: the one that stored it (the event item's deliveryId)
+   * and each later one (a `DELIVERY#<id>` item beside the event), with their records. One Query
+   * over the event's partition from `DELIVERY#` to `EVENT` (reactions' items sort after it),
+   * then one BatchGetItem of the records without their bodies. Undefined when no such event.
+   */
+  async listEventDeliveries(uuid: string): Promise<EventDeliveries | undefined> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :carried AND :event',
+          ExpressionAttributeValues: {
+            ':pk': { S: EVENT_PREFIX + uuid },
+            ':carried': { S: CARRIED_BY_PREFIX },
+            ':event': { S: 'EVENT' },
+          },
+          ProjectionExpression: 'sk, deliveryId, receivedAt, origin',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const event = items.find((item) => item.sk?.S === 'EVENT');
+    if (!event) return undefined;
+
+    const firstId = event.deliveryId?.S;
+    const carriers: Omit<EventDelivery, 'record'>[] = [];
+    if (firstId)
+      carriers.push({ deliveryId: firstId, first: true, receivedAt: event.receivedAt?.S });
+    const later = items
+      .filter((item) => item.sk!.S!.startsWith(CARRIED_BY_PREFIX))
+      .map((item) => ({
+        deliveryId: item.sk!.S!.slice(CARRIED_BY_PREFIX.length),
+        first: false,
+        receivedAt: item.receivedAt?.S,
+      }))
+      .filter((carrier) => carrier.deliveryId !== firstId)
+      .sort((a, b) => (a.receivedAt ?? '').localeCompare(b.receivedAt ?? ''));
+    carriers.push(...later);
+
+    const records = await this.batchGet(
+      carriers.map((c) => deliveryKey(c.deliveryId)),
+      DELIVERY_RECORD_ATTRIBUTES,
+    );
+    const result: EventDeliveries = {
+      uuid,
+      deliveries: carriers.map((carrier) => {
+        const item = records.get(DELIVERY_PREFIX + carrier.deliveryId);
+        return { ...carrier, record: item ? toDeliveryRecord(item) : null };
+      }),
+    };
+    if (event.origin?.S !== undefined) result.origin = event.origin.S;
+    return result;
+  }
+
+  /**
+   * The events a delivery carried, in its body's order (a uuid repeated within it once), each
+   * as stored, with its meta; uuids the table does not hold (a delivery not yet stored) are
+   * listed in `notStored`. The body is the list: no index by delivery is needed, so storing an
+   * event costs nothing more. Undefined when no such delivery; a body that is not a valid
+   * delivery (a rejected one) carries no events.
+   */
+  async listDeliveryEvents(
+    deliveryId: string,
+    page: { limit?: number; cursor?: string },
+  ): Promise<DeliveryEventsPage | undefined> {
+    const deliveries = new DeliveryStore(this.client, this.tableName);
+    const head = await deliveries.get(deliveryId);
+    if (!head || head.sk?.S !== DELIVERY_SK) return undefined;
+    const uuids = head.body?.B || head.bodyParts ? carriedUuids(await deliveries.body(head)) : [];
+
+    const scope = `delivery-events:${deliveryId}`;
+    const start = page.cursor ? Number(this.cursors.decode(page.cursor, scope).next?.S) : 0;
+    if (!Number.isSafeInteger(start) || start < 0) throw invalidCursor();
+    const limit = page.limit ?? DEFAULT_LIMIT;
+    const slice = uuids.slice(start, start + limit);
+    const events = await this.batchGet(slice.map(eventKey));
+    const items: string[] = [];
+    const meta: EventMeta[] = [];
+    const notStored: string[] = [];
+    let bytes = 0;
+    for (const [i, uuid] of slice.entries()) {
+      const event = events.get(EVENT_PREFIX + uuid);
+      if (!event) {
+        notStored.push(uuid);
+        continue;
+      }
+      const json = eventJson(event);
+      if (items.length > 0 && bytes + payloadBytes(json) > MAX_PAGE_BYTES) {
+        const next = this.cursors.encode({ next: { S: String(start + i) } }, scope);
+        return { items, meta, notStored, nextCursor: next };
+      }
+      bytes += payloadBytes(json);
+      items.push(json);
+      meta.push(metaOf(uuid, event));
+    }
+    const end = start + slice.length;
+    return {
+      items,
+      meta,
+      notStored,
+      nextCursor:
+        end < uuids.length ? this.cursors.encode({ next: { S: String(end) } }, scope) : null,
+    };
+  }
+
   /** Deliveries newest first by first receipt. */
   async listDeliveries(
     query: TimeRange & { limit?: number; cursor?: string },
@@ -593,7 +760,7 @@ export class EventQueries {
     const plan = this.plan(TIME_INDEX, 'itemType', 'delivery', 'timeKey', query, scope);
     const { keys, lastEvaluatedKey } = await this.query(plan, query);
     const ids = keys.map((key) => key.pk!.S!.slice(DELIVERY_PREFIX.length));
-    const records = await this.batchGet(ids.map(deliveryKey));
+    const records = await this.batchGet(ids.map(deliveryKey), DELIVERY_RECORD_ATTRIBUTES);
     const found = ids
       .map((id) => records.get(DELIVERY_PREFIX + id))
       .map((item) => item && toDeliveryRecord(item));
@@ -712,16 +879,25 @@ export class EventQueries {
     return this.cursors.encode(key, plan.scope);
   }
 
-  /** Items by key, as a map from pk; retries keys DynamoDB leaves unprocessed. */
-  private async batchGet(keys: Item[]): Promise<Map<string, Item>> {
+  /**
+   * Items by key, as a map from pk; retries keys DynamoDB leaves unprocessed. `attributes`
+   * (pk among them) leaves the rest out of the answer, such as a delivery's body.
+   */
+  private async batchGet(keys: Item[], attributes?: string[]): Promise<Map<string, Item>> {
     const found = new Map<string, Item>();
     const unique = [...new Map(keys.map((k) => [k.pk!.S!, k])).values()];
+    const projection = attributes && {
+      ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name])),
+    };
     for (let i = 0; i < unique.length; i += BATCH_GET_SIZE) {
       let pending: Item[] = unique.slice(i, i + BATCH_GET_SIZE);
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
         const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ...projection } },
+          }),
         );
         for (const item of Responses?.[this.tableName] ?? []) found.set(item.pk!.S!, item);
         pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
@@ -735,6 +911,16 @@ export class EventQueries {
 function nextMs(time: string): string {
   const ms = Date.parse(time);
   return Number.isFinite(ms) ? new Date(ms + 1).toISOString() : time;
+}
+
+/** The uuids of a delivery body's events in order, each once; none when it is not a delivery. */
+function carriedUuids(body: Buffer): string[] {
+  try {
+    return [...new Set(parseDelivery(body).events.map(({ event }) => event.uuid))];
+  } catch (error) {
+    if (error instanceof RequestError) return [];
+    throw error;
+  }
 }
 
 function metaOf(uuid: string, item: Item): EventMeta {

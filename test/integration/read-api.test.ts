@@ -1,6 +1,7 @@
 /**
  * The read API handler in-process against DynamoDB Local: bearer auth, every bad parameter,
- * exact event JSON in responses, and the retention attribute written by the receiver.
+ * exact event JSON in responses, the retention attribute written by the receiver, and the
+ * routes between events and deliveries (an event's deliveries, a delivery's events).
  */
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -21,8 +22,10 @@ async function receiveAndStore(
   env: Record<string, string>,
   body: string,
   now?: () => Date,
+  headers: Record<string, string> = {},
 ) {
-  // A generous budget: what is tested here is reading, not a busy machine's first request.
+  // A generous budget: what is tested here is reading, not a busy machine's first request. The
+  // store function makes its own client from the config: it must point at DynamoDB Local.
   const config = loadConfig({
     ...OFFLINE,
     EVENTS_TABLE: table,
@@ -38,7 +41,7 @@ async function receiveAndStore(
       now,
     });
     const response = await receive(
-      v2Event({ body, headers: { 'content-type': 'application/json' } }),
+      v2Event({ body, headers: { 'content-type': 'application/json', ...headers } }),
     );
     expect(response.statusCode).toBe(204);
     await streams.idle();
@@ -270,5 +273,159 @@ describe('parameters are echoed short and escaped, in bodies and in the log', ()
     expect(lines[0]).toContain('got "1\\u000a21:40:00 POST');
     expect(lines[1]).toContain('got "2026\\u001b[2J\\u009b2K"');
     expect(lines[2]).toContain('/nope\\u000a\\u001b[31mred');
+  });
+});
+
+describe('between events and deliveries', () => {
+  const SECRET = 'Basic cmVhZDpzZWNyZXQ=';
+  const oktaHeaders = {
+    authorization: SECRET,
+    'user-agent': 'Okta Integrations',
+    'x-okta-request-id': 'req-1',
+  };
+  const x = logEvent({ uuid: 'x-1', published: '2026-11-01T09:00:00.000Z' });
+  const y = logEvent({ uuid: 'y-1', published: '2026-11-01T09:01:00.000Z' });
+  const z = logEvent({ uuid: 'z-1', published: '2026-11-01T09:02:00.000Z' });
+  // x arrives again in d-b, a delivery of its own (not a retry of d-a).
+  const first = JSON.stringify(delivery([x, y], { eventId: 'd-a' }));
+  const again = JSON.stringify(delivery([z, x], { eventId: 'd-b' }), null, 2); // as sent, indented
+  let table: string;
+  let routes: ReturnType<typeof createReadApiHandler>;
+
+  function call(path: string, query: Record<string, string> = {}) {
+    const event: APIGatewayProxyEventV2 = v2Event({
+      method: 'GET',
+      path,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    event.queryStringParameters = query;
+    return routes(event);
+  }
+
+  beforeAll(async () => {
+    table = await db.newTable();
+    const env = { OKTA_AUTH_SECRET: SECRET };
+    await receiveAndStore(
+      table,
+      env,
+      first,
+      () => new Date('2026-11-02T00:00:00.000Z'),
+      oktaHeaders,
+    );
+    await receiveAndStore(
+      table,
+      env,
+      again,
+      () => new Date('2026-11-02T00:05:00.000Z'),
+      oktaHeaders,
+    );
+    routes = createReadApiHandler({
+      config: loadConfig({ STAGE: 'staging', EVENTS_API_TOKEN: TOKEN, EVENTS_TABLE: table }),
+      queries: new EventQueries(db.client, table),
+    });
+  });
+
+  it('GET /events/{uuid}/deliveries lists the delivery that stored it, then each one that carried it again', async () => {
+    const response = await call('/events/x-1/deliveries');
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body!);
+    expect(body.uuid).toBe('x-1');
+    expect(body.origin).toBe('hook');
+    expect(
+      body.deliveries.map((d: { deliveryId: string; first: boolean; receivedAt: string }) => [
+        d.deliveryId,
+        d.first,
+        d.receivedAt,
+      ]),
+    ).toEqual([
+      ['d-a', true, '2026-11-02T00:00:00.000Z'],
+      ['d-b', false, '2026-11-02T00:05:00.000Z'],
+    ]);
+    for (const { record } of body.deliveries) {
+      expect(record).toMatchObject({
+        status: 'stored',
+        attempts: 1,
+        eventCount: 2,
+        caller: 'okta',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Okta Integrations',
+          'x-okta-request-id': 'req-1',
+        },
+      });
+      expect(record.headers.authorization).toBeUndefined();
+      expect(record.body).toBeUndefined(); // records, not bodies
+      expect(typeof record.storeMs).toBe('number');
+    }
+    expect(response.body).not.toContain(SECRET);
+    expect(body.deliveries[1].record).toMatchObject({ storedCount: 1, duplicateCount: 1 });
+
+    const once = JSON.parse((await call('/events/z-1/deliveries')).body!);
+    expect(once.deliveries.map((d: { deliveryId: string }) => d.deliveryId)).toEqual(['d-b']);
+  });
+
+  it('GET /events/{uuid}/deliveries: 404 for no such event, 400 for any parameter', async () => {
+    const missing = await call('/events/nope/deliveries');
+    expect(missing.statusCode).toBe(404);
+    expect(JSON.parse(missing.body!).error).toBe('not_found');
+    const extra = await call('/events/x-1/deliveries', { limit: '1' });
+    expect(extra.statusCode).toBe(400);
+    expect(JSON.parse(extra.body!).error).toBe('unknown_parameter');
+  });
+
+  it('GET /deliveries/{id}/events gives the events it carried, exactly as stored, in its order', async () => {
+    const response = await call('/deliveries/d-b/events');
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body!);
+    expect(body.deliveryId).toBe('d-b');
+    expect(body.events).toEqual([z, x]);
+    // The texts are the stored ones (compact), spliced in: the same as GET /events/{uuid}.
+    expect(response.body).toContain((await call('/events/z-1')).body!);
+    expect(body.meta).toEqual([
+      { uuid: 'z-1', receivedAt: '2026-11-02T00:05:00.000Z', deliveryId: 'd-b', origin: 'hook' },
+      { uuid: 'x-1', receivedAt: '2026-11-02T00:00:00.000Z', deliveryId: 'd-a', origin: 'hook' },
+    ]);
+    expect(body.notStored).toEqual([]);
+    expect(body.nextCursor).toBeNull();
+  });
+
+  it('GET /deliveries/{id}/events pages by cursor, and refuses a cursor of another delivery', async () => {
+    const page1 = JSON.parse((await call('/deliveries/d-b/events', { limit: '1' })).body!);
+    expect(page1.events.map((e: { uuid: string }) => e.uuid)).toEqual(['z-1']);
+    expect(page1.nextCursor).toEqual(expect.any(String));
+    const page2 = JSON.parse(
+      (await call('/deliveries/d-b/events', { limit: '1', cursor: page1.nextCursor })).body!,
+    );
+    expect(page2.events.map((e: { uuid: string }) => e.uuid)).toEqual(['x-1']);
+    expect(page2.nextCursor).toBeNull();
+
+    const foreign = await call('/deliveries/d-a/events', { cursor: page1.nextCursor });
+    expect(foreign.statusCode).toBe(400);
+    expect(JSON.parse(foreign.body!).error).toBe('invalid_cursor');
+    const missing = await call('/deliveries/nope/events');
+    expect(missing.statusCode).toBe(404);
+    expect(JSON.parse(missing.body!).error).toBe('not_found');
+    const bad = await call('/deliveries/d-b/events', { since: '2026-11-01' });
+    expect(JSON.parse(bad.body!).error).toBe('unknown_parameter');
+  });
+
+  it('GET /deliveries/{id}/events lists as not stored what a delivery not yet stored carries', async () => {
+    // Received (durable) but its events not written: no stream runs for this one.
+    const w = logEvent({ uuid: 'w-1' });
+    const waiting = JSON.stringify(delivery([w, x], { eventId: 'd-c' }));
+    const receive = createDeliveryHandler({
+      config: loadConfig({ ...OFFLINE, EVENTS_TABLE: table, REQUEST_BUDGET_MS: '60000' }),
+      deliveries: new DeliveryStore(db.client, table),
+    });
+    const posted = await receive(
+      v2Event({ body: waiting, headers: { 'content-type': 'application/json' } }),
+    );
+    expect(posted.statusCode).toBe(204);
+    const body = JSON.parse((await call('/deliveries/d-c/events')).body!);
+    expect(body.events.map((e: { uuid: string }) => e.uuid)).toEqual(['x-1']);
+    expect(body.notStored).toEqual(['w-1']);
+    const record = JSON.parse((await call('/deliveries/d-c')).body!);
+    expect(record.status).toBe('received');
+    expect(record.body).toBe(waiting);
   });
 });

@@ -45,6 +45,49 @@ export interface EventCounts {
   readUnits: number;
 }
 
+/** A delivery's record as the read API gives it (lib/store/event-queries.ts DeliveryRecord). */
+export interface DeliveryRecord {
+  deliveryId: string;
+  eventId?: string;
+  status: 'received' | 'stored' | 'rejected';
+  firstReceivedAt: string;
+  lastReceivedAt: string;
+  attempts: number;
+  eventCount: number;
+  eventTypes: string[];
+  storedCount?: number;
+  duplicateCount?: number;
+  storedAt?: string;
+  storeMs?: number;
+  rejectReason?: string;
+  source?: string;
+  eventTime?: string;
+  hookdeckEventId?: string;
+  caller?: string;
+  sourceIp?: string;
+  requestId?: string;
+  bodyBytes?: number;
+  headers: Record<string, string>;
+}
+
+export interface DeliveryPage {
+  deliveries: DeliveryRecord[];
+  nextCursor: string | null;
+}
+
+export interface EventDelivery {
+  deliveryId: string;
+  first: boolean;
+  receivedAt?: string;
+  record: DeliveryRecord | null;
+}
+
+export interface EventDeliveries {
+  uuid: string;
+  origin?: string;
+  deliveries: EventDelivery[];
+}
+
 async function request(path: string, init: RequestInit = {}): Promise<Response> {
   const url = new URL(path, document.baseURI);
   let response: Response;
@@ -142,4 +185,36 @@ export async function countEvents(
 ): Promise<EventCounts> {
   const text = await (await request(withParams('event-counts', params), { signal })).text();
   return expectKey<EventCounts>(text, 'buckets');
+}
+
+export async function listDeliveries(params: URLSearchParams): Promise<DeliveryPage> {
+  const text = await (await request(withParams('deliveries', params))).text();
+  return expectKey<DeliveryPage>(text, 'deliveries');
+}
+
+/** One delivery's record and its request body as received; undefined when there is none. */
+export async function getDelivery(
+  id: string,
+): Promise<(DeliveryRecord & { body: string }) | undefined> {
+  try {
+    const text = await (await request(`deliveries/${encodeURIComponent(id)}`)).text();
+    return expectKey<DeliveryRecord & { body: string }>(text, 'body');
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** The events one delivery carried, as stored, in its order; `notStored` the rest. */
+export async function listDeliveryEvents(id: string, params: URLSearchParams) {
+  const path = withParams(`deliveries/${encodeURIComponent(id)}/events`, params);
+  const text = await (await request(path)).text();
+  const page = expectKey<EventPage & { notStored: string[] }>(text, 'events');
+  return { ...page, text };
+}
+
+/** The deliveries that carried an event, the first one first. */
+export async function listEventDeliveries(uuid: string): Promise<EventDeliveries> {
+  const text = await (await request(`events/${encodeURIComponent(uuid)}/deliveries`)).text();
+  return expectKey<EventDeliveries>(text, 'deliveries');
 }

@@ -1,14 +1,19 @@
 /**
  * The event browser's page: sign-in, then the events view (filters in the URL, cursor paging,
- * click-to-filter, the count chart, export, live mode) and the detail panel.
+ * click-to-filter, the count chart, export, live mode, or the events one delivery carried) and
+ * its detail panel (the event's JSON and the deliveries that carried it), and the deliveries
+ * view (deliveries-view.ts).
  *
- * Navigation: every view lives in the URL (view-state.ts). Changing filters or pages pushes a
- * history entry; opening or closing an event and toggling live mode replace the current one.
- * The cursors of earlier pages ride along in history.state, so Back works after a reload too.
+ * Navigation: every view lives in the URL (view-state.ts). Changing view, filters or pages
+ * pushes a history entry; opening or closing an event or a delivery and toggling live mode
+ * replace the current one. The cursors of earlier pages ride along in history.state, so Back
+ * works after a reload too. Links between views are real links (data-nav) taken in-page.
  */
 import './style.css';
 import * as api from './api';
 import { chartSummary, renderChart } from './chart';
+import { createDeliveriesView } from './deliveries-view';
+import { renderCarriers } from './delivery-detail';
 import { renderDetail } from './detail';
 import { byId, h, number, show } from './dom';
 import { type EventMeta, type EventRow, eventRow } from './event-fields';
@@ -21,6 +26,7 @@ import {
   RANGES,
   type ViewState,
   apiParams,
+  deliveryView,
   filtersOf,
   isOpenEnded,
   parseView,
@@ -62,10 +68,11 @@ let polling = false;
 let exportController: AbortController | undefined;
 
 /**
- * Finished loads, on <body data-list-loads data-chart-loads data-detail-loads>: lets a test
- * (or a person with devtools) tell a settled view from one still loading.
+ * Finished loads, on <body data-list-loads data-chart-loads data-detail-loads
+ * data-delivery-list-loads data-delivery-loads>: lets a test (or a person with devtools) tell
+ * a settled view from one still loading. An event's detail counts once its deliveries are in.
  */
-function loaded(what: 'list' | 'chart' | 'detail'): void {
+function loaded(what: 'list' | 'chart' | 'detail' | 'deliveryList' | 'delivery'): void {
   const key = `${what}Loads` as const;
   document.body.dataset[key] = String(Number(document.body.dataset[key] ?? 0) + 1);
 }
@@ -79,6 +86,16 @@ const els = {
   signOut: byId<HTMLButtonElement>('sign-out'),
   sessionNote: byId('session-note'),
   browser: byId('browser'),
+  tabEvents: byId<HTMLAnchorElement>('tab-events'),
+  tabDeliveries: byId<HTMLAnchorElement>('tab-deliveries'),
+  scope: byId('delivery-scope'),
+  scopeId: byId('delivery-scope-id'),
+  scopeBack: byId<HTMLAnchorElement>('delivery-scope-back'),
+  chartSection: byId('chart-section'),
+  eventsSection: byId('events-section'),
+  listOrder: byId('list-order'),
+  liveToggle: byId('live-toggle'),
+  exportButtons: byId('export-buttons'),
   filters: byId<HTMLFormElement>('filters'),
   type: byId<HTMLSelectElement>('f-type'),
   user: byId<HTMLInputElement>('f-user'),
@@ -104,7 +121,12 @@ const els = {
   detailClose: byId<HTMLButtonElement>('detail-close'),
   detailCopy: byId<HTMLButtonElement>('detail-copy'),
   detailJson: byId('detail-json'),
+  carriers: byId('detail-deliveries'),
+  carriersList: byId('detail-deliveries-list'),
+  carriersStatus: byId('detail-deliveries-status'),
 };
+
+const deliveries = createDeliveriesView({ go, handleError, loaded });
 
 // ---- navigation ----------------------------------------------------------------------------
 
@@ -123,16 +145,57 @@ function applyFilters(filters: Filters): void {
 }
 
 function render(): void {
+  const onDeliveries = view.view === 'deliveries';
+  setCurrentTab(onDeliveries ? els.tabDeliveries : els.tabEvents);
+  show(els.eventsSection, !onDeliveries);
+  if (onDeliveries) {
+    show(els.scope, false);
+    show(els.filters, false);
+    show(els.chartSection, false);
+    stopLive();
+    syncDetail();
+    deliveries.render(view, back);
+    return;
+  }
+  deliveries.hide();
+  // The events of one delivery: its list alone, without the filters, chart, export or live mode.
+  const scoped = view.delivery !== undefined;
+  show(els.scope, scoped);
+  show(els.filters, !scoped);
+  show(els.chartSection, !scoped);
+  show(els.liveToggle, !scoped);
+  show(els.exportButtons, !scoped);
+  els.listOrder.textContent = scoped ? 'in the order the delivery carried them' : 'newest first';
+  if (scoped) {
+    els.scopeId.textContent = view.delivery!;
+    els.scopeBack.href = `ui${viewToSearch(deliveryView(view.delivery))}`;
+  }
   fillFilterForm();
-  const { cursor, at, limit } = view;
-  const key = viewToSearch({ ...filtersOf(view), cursor, at, limit, live: false });
+  const { cursor, at, limit, delivery } = view;
+  const key = viewToSearch({ ...filtersOf(view), delivery, cursor, at, limit, live: false });
   if (key !== listKey) {
     listKey = key;
     void loadList();
   }
-  if (!chartFilters || !sameFilters(chartFilters, filtersOf(view))) void loadChart();
+  if (!scoped && (!chartFilters || !sameFilters(chartFilters, filtersOf(view)))) void loadChart();
   syncDetail();
   syncLive();
+}
+
+function setCurrentTab(current: HTMLAnchorElement): void {
+  for (const tab of [els.tabEvents, els.tabDeliveries]) {
+    if (tab === current) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+  }
+}
+
+/** A plain click on an in-page link (data-nav) navigates here; others open as links do. */
+function onNavClick(event: MouseEvent): void {
+  const link = (event.target as Element).closest<HTMLAnchorElement>('a[data-nav]');
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  if (event.altKey || link.target) return;
+  event.preventDefault();
+  go(parseView(new URL(link.href).search));
 }
 
 // ---- errors and session --------------------------------------------------------------------
@@ -167,6 +230,7 @@ function showSignIn(message = ''): void {
   els.table.tBodies[0]!.replaceChildren();
   show(els.browser, false);
   show(els.detail, false);
+  deliveries.hide();
   show(els.signOut, false);
   els.sessionNote.textContent = '';
   show(els.signIn, true);
@@ -187,6 +251,7 @@ function startBrowser(session: api.SessionState): void {
   chartFilters = undefined;
   listKey = undefined;
   detailUuid = undefined;
+  deliveries.reset();
   void loadEventTypes();
   render();
 }
@@ -292,13 +357,16 @@ function markSelectedRow(): void {
 async function loadList(): Promise<void> {
   const generation = ++listGeneration;
   pageNow = view.at ? Date.parse(view.at) : Date.now();
-  const params = apiParams(filtersOf(view), pageNow);
+  const delivery = view.delivery;
+  const params = delivery ? new URLSearchParams() : apiParams(filtersOf(view), pageNow);
   params.set('limit', String(view.limit ?? DEFAULT_LIMIT));
   if (view.cursor) params.set('cursor', view.cursor);
   setStatus(els.listStatus, 'Loading…');
   els.table.setAttribute('aria-busy', 'true');
   try {
-    const page = await api.listEvents(params);
+    const page = delivery
+      ? await api.listDeliveryEvents(delivery, params)
+      : { ...(await api.listEvents(params)), notStored: [] };
     if (generation !== listGeneration) return;
     shown = page.events.map((event, i) => {
       const meta = page.meta[i] ?? { uuid: '' };
@@ -306,7 +374,17 @@ async function loadList(): Promise<void> {
     });
     nextCursor = page.nextCursor;
     drawRows(new Set());
-    setStatus(els.listStatus, shown.length === 0 ? 'No events match these filters.' : '');
+    const missing = page.notStored.length;
+    setStatus(
+      els.listStatus,
+      missing > 0
+        ? `${number.format(missing)} event${missing === 1 ? '' : 's'} of this delivery ${missing === 1 ? 'is' : 'are'} not stored (yet): ${page.notStored.join(', ')}`
+        : shown.length > 0
+          ? ''
+          : delivery
+            ? 'This delivery carried no events that could be stored.'
+            : 'No events match these filters.',
+    );
   } catch (error) {
     if (generation !== listGeneration) return;
     shown = [];
@@ -420,7 +498,7 @@ function closeEvent(): void {
 
 function syncDetail(): void {
   markSelectedRow();
-  if (!view.event) {
+  if (!view.event || view.view === 'deliveries') {
     detailUuid = undefined;
     show(els.detail, false);
     document.body.classList.remove('detail-open');
@@ -437,9 +515,15 @@ async function loadDetail(uuid: string): Promise<void> {
   byId('detail-title').textContent = 'Loading…';
   byId('detail-summary').replaceChildren();
   els.detailJson.replaceChildren();
+  els.detailJson.classList.remove('error');
+  show(els.carriers, false);
+  els.carriersList.replaceChildren();
   detailPretty = '';
   els.detail.focus();
   try {
+    // Both at once: the deliveries of an event that turns out not to exist are not shown.
+    const carriers = api.listEventDeliveries(uuid);
+    carriers.catch(() => undefined); // handled below, once the event is known
     const text = await api.getEventText(uuid);
     if (uuid !== detailUuid) return;
     if (text === undefined) {
@@ -449,6 +533,14 @@ async function loadDetail(uuid: string): Promise<void> {
     }
     const meta = shown.find((s) => s.row.uuid === uuid)?.meta;
     detailPretty = renderDetail(text, meta);
+    show(els.carriers, true);
+    setStatus(els.carriersStatus, 'Loading…');
+    try {
+      const found = await carriers;
+      if (uuid === detailUuid) renderCarriers(els.carriersList, els.carriersStatus, found);
+    } catch (error) {
+      if (uuid === detailUuid) handleError(error, els.carriersStatus);
+    }
   } catch (error) {
     if (uuid === detailUuid) handleError(error, els.detailJson);
   } finally {
@@ -470,7 +562,7 @@ async function copyJson(): Promise<void> {
 // ---- live mode -----------------------------------------------------------------------------
 
 function liveAllowed(): boolean {
-  return isOpenEnded(filtersOf(view), Date.now());
+  return view.delivery === undefined && isOpenEnded(filtersOf(view), Date.now());
 }
 
 function syncLive(): void {
@@ -615,8 +707,12 @@ function wire(): void {
   els.detailClose.addEventListener('click', closeEvent);
   els.detailCopy.addEventListener('click', () => void copyJson());
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && view.event && !els.detail.hidden) closeEvent();
+    if (e.key !== 'Escape') return;
+    if (view.view === 'deliveries') deliveries.closeOnEscape();
+    else if (view.event && !els.detail.hidden) closeEvent();
   });
+  document.addEventListener('click', onNavClick);
+  deliveries.wire();
   window.addEventListener('popstate', () => {
     view = parseView(location.search);
     back = (history.state as { back?: string[] } | null)?.back ?? [];

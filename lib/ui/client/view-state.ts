@@ -1,6 +1,7 @@
 /**
- * What the page shows, as it lives in the URL: filters, page, live mode and the open event, so
- * any view can be bookmarked and shared. Pure: no DOM, unit-tested in Node.
+ * What the page shows, as it lives in the URL: the view (events or deliveries), filters, page,
+ * live mode and the open event or delivery, so any view can be bookmarked and shared. Pure: no
+ * DOM, unit-tested in Node.
  */
 
 /** Quick time ranges, counted back from now whenever the view is (re)loaded. */
@@ -25,6 +26,17 @@ export interface Filters {
 }
 
 export interface ViewState extends Filters {
+  /**
+   * The deliveries view; absent for the events view. The deliveries view uses the time range
+   * (of first receipt), the page and `delivery` (the one open); type, user, live and event are
+   * the events view's.
+   */
+  view?: 'deliveries';
+  /**
+   * Events view: show the events this delivery carried (in its order) instead of the filters'.
+   * Deliveries view: the delivery open in the detail panel.
+   */
+  delivery?: string;
   /** The read API cursor of the page shown; none for the newest page. */
   cursor?: string;
   /**
@@ -57,6 +69,7 @@ function text(value: string | null): string | undefined {
 export function parseView(search: string): ViewState {
   const params = new URLSearchParams(search);
   const view: ViewState = { live: params.get('live') === '1' };
+  if (params.get('view') === 'deliveries') view.view = 'deliveries';
   const type = text(params.get('type'));
   if (type) view.type = type;
   const user = text(params.get('user'));
@@ -78,12 +91,15 @@ export function parseView(search: string): ViewState {
   if (Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIMIT) view.limit = limit;
   const event = text(params.get('event'));
   if (event) view.event = event;
+  const delivery = text(params.get('delivery'));
+  if (delivery) view.delivery = delivery;
   return view;
 }
 
 /** The query string for a view (`?…`, or '' for the default view), in a stable order. */
 export function viewToSearch(view: ViewState): string {
   const params = new URLSearchParams();
+  if (view.view) params.set('view', view.view);
   if (view.type) params.set('type', view.type);
   if (view.user) params.set('user', view.user);
   if (view.range) params.set('range', view.range);
@@ -96,6 +112,7 @@ export function viewToSearch(view: ViewState): string {
   if (view.cursor && view.at) params.set('at', view.at);
   if (view.live) params.set('live', '1');
   if (view.event) params.set('event', view.event);
+  if (view.delivery) params.set('delivery', view.delivery);
   const search = params.toString();
   return search ? `?${search}` : '';
 }
@@ -134,6 +151,16 @@ export function apiParams(filters: Filters, nowMs: number): URLSearchParams {
   if (since) params.set('since', since);
   if (until) params.set('until', until);
   return params;
+}
+
+/** The deliveries view, on its newest page, with `delivery` open. */
+export function deliveryView(delivery: string | undefined): ViewState {
+  return { view: 'deliveries', delivery, live: false };
+}
+
+/** The events view listing what one delivery carried. */
+export function deliveryEventsView(delivery: string): ViewState {
+  return { delivery, live: false };
 }
 
 /** Whether new events can still appear in this view: live mode makes sense only then. */
