@@ -199,12 +199,16 @@ describe('the built page', () => {
     expect(gzipped).toBeLessThan(30 * 1024);
   });
 
-  it('has no inline script or style and names only its own versioned files', () => {
+  it('has no inline script or style, loads only its own versioned files, links only to itself', () => {
     expect(assets.html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>|<style|\sstyle=|\son\w+=/);
-    const refs = [...assets.html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-    expect(refs.sort()).toEqual(
+    const loads = [...assets.html.matchAll(/<(?:script|link)\b[^>]*\s(?:src|href)="([^"]+)"/g)];
+    expect(loads.map((m) => m[1]).sort()).toEqual(
       ['app.css', 'app.js', 'icon.svg'].map((f) => `ui/assets/${f}?v=${assets.version}`),
     );
+    // Navigation (the tabs, links between views) stays on the page, relative to the stage.
+    const links = [...assets.html.matchAll(/<a\b[^>]*\shref="([^"]+)"/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThan(0);
+    for (const link of links) expect(link).toMatch(/^ui(\?view=[a-z]+)?$/);
     expect(Object.keys(assets.files).sort()).toEqual(['app.css', 'app.js', 'icon.svg']);
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe');
   });
