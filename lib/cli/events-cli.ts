@@ -1,5 +1,5 @@
 /**
- * `npm run events -- list | get | deliveries`: finds and reviews stored events, from the local
+ * `npm run events -- list | get | deliveries | delivery`: finds and reviews stored events, from the local
  * table (DynamoDB Local, as `npm start` runs it) or from a deployed stage's read API (--url).
  */
 import { parseArgs } from 'node:util';
@@ -11,12 +11,14 @@ import {
   EventQueries,
   MAX_LIMIT,
   type Page,
+  carriedUuids,
   checkRange,
+  parseDeliveryStatus,
   parseTime,
 } from '../store/event-queries';
 import { compactJson, reindentJson } from '../okta/json-text';
 import { escapeControls, sliceForLog } from '../logger';
-import { printableJson } from '../printable';
+import { printableJson, quoted } from '../printable';
 import { ReadApiClient, ReadApiError } from '../read-api/read-api-client';
 import { storeReceivedDelivery, storesFor } from '../stream/store-deliveries';
 import { REACTION_NAME } from '../reactions/reaction';
@@ -25,7 +27,8 @@ import { listReactions, redriveReactions } from './reactions-cli';
 export const USAGE = `Usage:
   npm run events -- list [--type T] [--user U] [--since S] [--until S] [--limit N | --all] [--json]
   npm run events -- get <uuid> [--json]
-  npm run events -- deliveries [--since S] [--until S] [--limit N | --all] [--json]
+  npm run events -- deliveries [--status S] [--since S] [--until S] [--limit N | --all] [--json]
+  npm run events -- delivery <id> [--json]
   npm run events -- redrive [--since S] [--until S] [--stage STAGE]
   npm run events -- reconcile [--since S [--until U]]   (the same as npm run reconcile)
   npm run events -- reactions [--failed] [--name N] [--event UUID] [--since S] [--until S] [--limit N | --all] [--json]
@@ -37,10 +40,14 @@ export const USAGE = `Usage:
                2026-11-01T08:00:00Z; a time of day needs Z or an offset such as +02:00)
   --until S    up to this time, exclusive
   --limit N    print at most N, newest first (default 50); --all prints every match
+  --status S   deliveries only: received (not yet stored), stored or rejected
   --json       one JSON object per line (events exactly as Okta sent them)
   --stage S    redrive only: the deployed stage's table (okta-events-S) with your AWS credentials
   --url URL    read a deployed stage through its read API (or EVENTS_API_URL)
   --token T    the read API's bearer token (or EVENTS_API_TOKEN)
+
+delivery shows one request as received (kept headers, never the authentication header; the
+body exactly as sent), its status, attempts, the uuids it carried and how long storing took.
 
 redrive stores the events of deliveries still "received" (their stream retries ran out):
 safe to run at any time, twice changes nothing.
@@ -62,6 +69,7 @@ export interface EventsSource {
   listDeliveries(
     query: Parameters<EventQueries['listDeliveries']>[0],
   ): Promise<Page<DeliveryRecord>>;
+  getDelivery(id: string): Promise<(DeliveryRecord & { body: string }) | undefined>;
 }
 
 export interface CliIo {
@@ -80,6 +88,7 @@ const OPTIONS = {
   url: { type: 'string' },
   token: { type: 'string' },
   stage: { type: 'string' },
+  status: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   // reactions, redrive-reactions
   failed: { type: 'boolean' },
@@ -159,6 +168,48 @@ function deliveryLine(d: DeliveryRecord): string {
   ].join('  ');
 }
 
+/** `delivery <id>`: the request as received, then what became of it. */
+function deliveryText(d: DeliveryRecord & { body: string }): string {
+  const rows: Array<[string, unknown]> = [
+    ['delivery', d.deliveryId],
+    ['eventId', d.eventId !== undefined && d.eventId !== d.deliveryId ? d.eventId : undefined],
+    ['status', d.status + (d.rejectReason ? ` (${d.rejectReason})` : '')],
+    ['received', d.firstReceivedAt],
+    ['attempts', d.attempts > 1 ? `${d.attempts} (last ${d.lastReceivedAt})` : d.attempts],
+    ['from', [d.caller, d.sourceIp].filter(Boolean).join(' ')],
+    ['request id', d.requestId],
+    ['hookdeck', d.hookdeckEventId],
+    ['source', d.source],
+    ['eventTime', d.eventTime],
+    ['events', `${d.eventCount}: ${d.eventTypes.join(', ')}`],
+  ];
+  if (d.status === 'stored') {
+    rows.push(['stored', `${d.storedCount ?? 0} new, ${d.duplicateCount ?? 0} already stored`]);
+    if (d.storedAt) {
+      const after = Date.parse(d.storedAt) - Date.parse(d.firstReceivedAt);
+      const took = d.storeMs === undefined ? '' : `, storing took ${d.storeMs} ms`;
+      rows.push(['stored at', `${d.storedAt} (${after} ms after receipt${took})`]);
+    }
+  }
+  const out = rows
+    .filter(([, value]) => value !== undefined && value !== '')
+    .map(([name, value]) => `${name.padEnd(11)} ${fieldText(value)}`);
+  let uuids: string[] = [];
+  try {
+    uuids = carriedUuids(Buffer.from(d.body, 'utf8'));
+  } catch {
+    // A rejected body may not parse: it carries no events.
+  }
+  if (uuids.length > 0) out.push('uuids', ...uuids.map((uuid) => `  ${fieldText(uuid)}`));
+  const headers = Object.entries(d.headers).sort(([a], [b]) => (a < b ? -1 : 1));
+  out.push('', `POST /okta-webhooks-endpoint (headers kept; never the authentication header)`);
+  for (const [name, value] of headers) out.push(`${fieldText(name)}: ${fieldText(value)}`);
+  out.push('', `body as received (${d.bodyBytes ?? Buffer.byteLength(d.body)} bytes):`);
+  // Verbatim, only made safe for a terminal: a valid body's raw controls are whitespace.
+  out.push(d.status === 'rejected' ? escapeControls(d.body) : printableJson(d.body));
+  return out.join('\n');
+}
+
 /** Pages through a listing until `wanted` items (Infinity for --all), with progress on stderr. */
 async function paginate<T>(
   fetchPage: (limit: number, cursor: string | undefined) => Promise<Page<T>>,
@@ -213,13 +264,18 @@ export async function runEventsCli(
     return 0;
   }
   if (command === undefined) throw new UsageError('no command given');
-  if (!['list', 'get', 'deliveries', 'redrive', ...REACTION_COMMANDS].includes(command))
+  if (!['list', 'get', 'delivery', 'deliveries', 'redrive', ...REACTION_COMMANDS].includes(command))
     throw new UsageError(`unknown command "${command}"`);
-  if (command !== 'get' && rest.length > 0)
+  if (command !== 'get' && command !== 'delivery' && rest.length > 0)
     throw new UsageError(`${command} takes no arguments, got "${rest.join(' ')}"`);
   if (command !== 'list' && (values.type !== undefined || values.user !== undefined)) {
     throw new UsageError(`--type and --user apply to list only`);
   }
+  if (command !== 'deliveries' && values.status !== undefined) {
+    throw new UsageError('--status applies to deliveries only');
+  }
+  const status =
+    values.status === undefined ? undefined : parseDeliveryStatus(values.status, '--status');
   if (values.all && values.limit !== undefined)
     throw new UsageError('give --limit or --all, not both');
 
@@ -277,9 +333,20 @@ export async function runEventsCli(
         if (printed === 0) io.err('No events match.');
         return 0;
       }
+      case 'delivery': {
+        const [id] = rest;
+        if (!id || rest.length > 1) throw new UsageError('delivery takes exactly one delivery id');
+        const found = await source.getDelivery(id);
+        if (found === undefined) {
+          io.err(`No delivery with id ${quoted(id)} in ${local ? local.where : url}.`);
+          return 1;
+        }
+        io.out(values.json ? JSON.stringify(found) : deliveryText(found));
+        return 0;
+      }
       default: {
         const printed = await paginate(
-          (limit, cursor) => source.listDeliveries({ ...range, limit, cursor }),
+          (limit, cursor) => source.listDeliveries({ ...range, status, limit, cursor }),
           wanted,
           (d) => io.out(values.json ? JSON.stringify(d) : deliveryLine(d)),
           io,

@@ -3,7 +3,7 @@
  * as they read the local table. Event JSON is taken from the response text as sent, not
  * re-serialised, so it stays exact.
  */
-import type { DeliveryRecord, EventQuery, Page, TimeRange } from '../store/event-queries';
+import type { DeliveryQuery, DeliveryRecord, EventQuery, Page } from '../store/event-queries';
 import { arrayElementTexts } from '../okta/json-text';
 import type { OutcomeQuery } from '../reactions/outcome-queries';
 import type { ReactionOutcome } from '../reactions/outcomes';
@@ -40,7 +40,8 @@ export class ReadApiClient {
         `cannot reach ${url.origin}: ${(error as Error).cause ?? (error as Error).message}`,
       );
     }
-    if (response.status === 404 && path.startsWith('events/')) return undefined;
+    // No such event or delivery: the caller says so in its own words.
+    if (response.status === 404 && /^(events|deliveries)\//.test(path)) return undefined;
     if (!response.ok) {
       const body = (await response.json().catch(() => ({}))) as { message?: string };
       throw new ReadApiError(
@@ -53,6 +54,25 @@ export class ReadApiClient {
   async getEventJson(uuid: string): Promise<string | undefined> {
     const response = await this.get(`events/${encodeURIComponent(uuid)}`, {});
     return response && (await response.text());
+  }
+
+  /** One delivery's record and its body as received; undefined when no such delivery. */
+  async getDelivery(id: string): Promise<(DeliveryRecord & { body: string }) | undefined> {
+    const response = await this.get(`deliveries/${encodeURIComponent(id)}`, {});
+    if (!response) return undefined;
+    const text = await response.text();
+    let record: DeliveryRecord & { body?: unknown };
+    try {
+      record = JSON.parse(text);
+    } catch {
+      throw new ReadApiError('the read API answered a delivery that is not JSON');
+    }
+    if (typeof record?.deliveryId !== 'string' || typeof record.body !== 'string') {
+      throw new ReadApiError(
+        'the read API answered a delivery without its "deliveryId" and "body"',
+      );
+    }
+    return record as DeliveryRecord & { body: string };
   }
 
   async listEvents(query: EventQuery): Promise<Page<string>> {
@@ -70,9 +90,7 @@ export class ReadApiClient {
     return { items, nextCursor: (JSON.parse(text) as { nextCursor: string | null }).nextCursor };
   }
 
-  async listDeliveries(
-    query: TimeRange & { limit?: number; cursor?: string },
-  ): Promise<Page<DeliveryRecord>> {
+  async listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRecord>> {
     const response = await this.get('deliveries', { ...query });
     const body = (await response!.json()) as {
       deliveries: DeliveryRecord[];

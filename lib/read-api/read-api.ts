@@ -9,7 +9,7 @@ import { authenticateReader } from '../http/auth';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { RequestError } from '../errors';
-import { EventQueries, parseLimit, parseTime } from '../store/event-queries';
+import { EventQueries, parseDeliveryStatus, parseLimit, parseTime } from '../store/event-queries';
 import {
   type ApiGatewayEvent,
   type HttpRequest,
@@ -21,7 +21,7 @@ import { quoted } from '../printable';
 import { reactionRoutes } from './reaction-routes';
 
 const LIST_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until', 'limit', 'cursor'];
-const LIST_DELIVERIES_PARAMETERS = ['since', 'until', 'limit', 'cursor'];
+const LIST_DELIVERIES_PARAMETERS = ['since', 'until', 'status', 'limit', 'cursor'];
 const PAGE_PARAMETERS = ['limit', 'cursor'];
 const COUNT_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until'];
 /** Counting stops here and answers what it has, well inside the function's 6 s timeout. */
@@ -136,9 +136,11 @@ export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueri
         return jsonResponse(200, counts);
       }
       if (path === '/deliveries') {
-        const page = await store.listDeliveries(
-          listOptions(parameters(request, LIST_DELIVERIES_PARAMETERS)),
-        );
+        const params = parameters(request, LIST_DELIVERIES_PARAMETERS);
+        const page = await store.listDeliveries({
+          ...listOptions(params),
+          status: params.status === undefined ? undefined : parseDeliveryStatus(params.status),
+        });
         log.events = page.items.length;
         return jsonResponse(200, { deliveries: page.items, nextCursor: page.nextCursor });
       }

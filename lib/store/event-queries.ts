@@ -164,6 +164,24 @@ function bucketOf(edges: string[], time: string): number {
   return low;
 }
 
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['received', 'stored', 'rejected'];
+
+export interface DeliveryQuery extends TimeRange {
+  status?: DeliveryStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+/** A `status` parameter or option: one of DELIVERY_STATUSES. */
+export function parseDeliveryStatus(value: string, name = 'status'): DeliveryStatus {
+  if (!(DELIVERY_STATUSES as readonly string[]).includes(value)) {
+    throw badParameter(
+      `${name} must be one of ${DELIVERY_STATUSES.join(', ')}, got ${quoted(value, 40)}`,
+    );
+  }
+  return value as DeliveryStatus;
+}
+
 /** A delivery as the read API and the CLI show it: the request as received, and its outcome. */
 export interface DeliveryRecord {
   deliveryId: string;
@@ -752,18 +770,19 @@ export class EventQueries {
   }
 
   /** Deliveries newest first by first receipt. */
-  async listDeliveries(
-    query: TimeRange & { limit?: number; cursor?: string },
-  ): Promise<Page<DeliveryRecord>> {
+  async listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRecord>> {
     checkRange(query);
-    const scope = `deliveries|${query.since ?? ''}|${query.until ?? ''}`;
+    const scope = `deliveries|${query.since ?? ''}|${query.until ?? ''}|${query.status ?? ''}`;
     const plan = this.plan(TIME_INDEX, 'itemType', 'delivery', 'timeKey', query, scope);
     const { keys, lastEvaluatedKey } = await this.query(plan, query);
     const ids = keys.map((key) => key.pk!.S!.slice(DELIVERY_PREFIX.length));
     const records = await this.batchGet(ids.map(deliveryKey), DELIVERY_RECORD_ATTRIBUTES);
+    // A status filter applies to the page read (as a FilterExpression would): a page may hold
+    // fewer than `limit`, even none, and still have a cursor.
     const found = ids
       .map((id) => records.get(DELIVERY_PREFIX + id))
-      .map((item) => item && toDeliveryRecord(item));
+      .map((item) => item && toDeliveryRecord(item))
+      .map((record) => (!query.status || record?.status === query.status ? record : undefined));
     // Bounded on the record as serialised, whatever fields it carries.
     return this.fillPage(plan, keys, lastEvaluatedKey, found, (record) => JSON.stringify(record));
   }
@@ -914,7 +933,7 @@ function nextMs(time: string): string {
 }
 
 /** The uuids of a delivery body's events in order, each once; none when it is not a delivery. */
-function carriedUuids(body: Buffer): string[] {
+export function carriedUuids(body: Buffer): string[] {
   try {
     return [...new Set(parseDelivery(body).events.map(({ event }) => event.uuid))];
   } catch (error) {

@@ -403,7 +403,8 @@ describe('the ui function', () => {
   });
 
   it('without a token: open on the local stage (plain cookie name), off on a deployed one', async () => {
-    const local = createUiHandler({ config: loadConfig({}), assets });
+    // Open locally only under serverless offline (IS_OFFLINE), as npm start runs it.
+    const local = createUiHandler({ config: loadConfig({ IS_OFFLINE: 'true' }), assets });
     const state = await local(v2Event({ method: 'GET', path: '/ui/session' }));
     expect(JSON.parse(state.body!)).toEqual({ tokenRequired: false, signedIn: true });
     const off = createUiHandler({ config: loadConfig({ STAGE: 'production' }), assets });

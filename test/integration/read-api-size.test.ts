@@ -58,6 +58,7 @@ async function tableWithHandler() {
 /** Each event received in a delivery of its own, as Okta posts it, and stored from the stream. */
 async function storeEvents(tableName: string, events: Array<Record<string, unknown>>) {
   const config = loadConfig({
+    IS_OFFLINE: 'true', // the local stage is open only under serverless offline
     EVENTS_TABLE: tableName,
     DYNAMODB_ENDPOINT: db.local.endpoint,
     REQUEST_BUDGET_MS: '60000',
