@@ -223,15 +223,17 @@ it('builds the event browser into the ui bundle: page, script and style, nothing
 it('bundles no SSM client: secrets are read with one signed call (cold start)', () => {
   const { files } = packaged.production!;
   const bundles = [...files].filter(([name]) => /!handlers\/[\w-]+\.js$/.test(name));
-  expect(bundles).toHaveLength(5); // verify, receive, store, readApi, ui
+  expect(bundles).toHaveLength(7); // verify, receive, store, react, reconcile, readApi, ui
   // Only the SDK's SSM client carries its service namespace; our call names its target.
   const withClient = bundles.filter(([, code]) => code.includes('com.amazonaws.ssm'));
   expect(withClient.map(([name]) => name)).toEqual([]);
   // Every function that reads secrets reads them this way; store reads none.
   const reading = bundles.filter(([, code]) => code.includes('AmazonSSM.GetParameters'));
   expect(reading.map(([name]) => name.replace(/.*!handlers\//, '')).sort()).toEqual([
+    'react.js',
     'read-api.js',
     'receive.js',
+    'reconcile.js',
     'ui.js',
     'verify.js',
   ]);
@@ -318,7 +320,7 @@ it.each(STAGES)(
     const retention = resourcesOfType(template, 'AWS::Logs::LogGroup').map(
       ([, r]) => r.Properties.RetentionInDays,
     );
-    expect(retention).toEqual(Array(5).fill(stage === 'production' ? 90 : 14));
+    expect(retention).toEqual(Array(7).fill(stage === 'production' ? 90 : 14));
   },
 );
 
@@ -602,13 +604,13 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
     'GET /event-types',
     'GET /events',
     'GET /events/{uuid}',
-    'GET /events/{uuid}/reactions',
     'GET /events/{uuid}/deliveries',
+    'GET /events/{uuid}/reactions',
     'GET /okta-webhooks-endpoint',
+    'GET /reactions',
     'GET /ui',
     'GET /ui/assets/{file}',
     'GET /ui/session',
-    'GET /reactions',
     'POST /okta-webhooks-endpoint',
     'POST /ui/session',
   ]);
