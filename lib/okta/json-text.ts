@@ -23,7 +23,15 @@ const HEX4 = /[0-9a-fA-F]{4}/y;
 
 class Scanner {
   pos = 0;
-  constructor(readonly text: string) {}
+  /**
+   * `valid`: JSON.parse has accepted `text`, so strings need no checking and are skipped by
+   * their closing quote (indexOf), several times faster than reading them character by
+   * character; locating an error in invalid text checks everything.
+   */
+  constructor(
+    readonly text: string,
+    readonly valid = false,
+  ) {}
 
   fail(reason?: string): never {
     const { text, pos } = this;
@@ -66,16 +74,34 @@ class Scanner {
 
   /** Skips a string token and returns its source text, quotes included. */
   string(): string {
-    const { text } = this;
     const start = this.pos;
+    this.skipString();
+    return this.text.slice(start, this.pos);
+  }
+
+  /** Skips a string token. */
+  skipString(): void {
+    const { text } = this;
     if (text[this.pos] !== '"') this.fail('expected a string in double quotes');
+    if (this.valid) {
+      let end = this.pos;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end < 0) this.fail('unterminated string');
+        let backslashes = 0; // a quote after an odd number of them is escaped
+        while (text.charCodeAt(end - 1 - backslashes) === 92) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      this.pos = end + 1;
+      return;
+    }
     this.pos++;
     for (;;) {
       if (this.pos >= text.length) this.fail('unterminated string');
       const c = text.charCodeAt(this.pos);
       if (c === 34) {
         this.pos++;
-        return text.slice(start, this.pos);
+        return;
       }
       if (c < 0x20) this.fail('control characters must be escaped inside strings');
       if (c === 92) {
@@ -106,7 +132,7 @@ class Scanner {
   skipKey(): void {
     this.ws();
     if (this.peek() !== '"') this.fail('expected a property name in double quotes');
-    this.string();
+    this.skipString();
     this.expect(':');
   }
 
@@ -114,7 +140,7 @@ class Scanner {
     const { text } = this;
     const c = text[this.pos];
     if (c === '"') {
-      this.string();
+      this.skipString();
       return;
     }
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
@@ -210,7 +236,7 @@ export function locateJsonError(text: string): JsonSyntaxError | undefined {
  * from the root of valid JSON `text`; undefined when the path does not lead to an array.
  */
 export function arrayElementTexts(text: string, path: readonly string[]): string[] | undefined {
-  const scanner = new Scanner(text);
+  const scanner = new Scanner(text, true);
   for (const key of path) {
     const at = scanner.member(key);
     if (at === undefined) return undefined;
