@@ -46,6 +46,18 @@ async function waitFor(predicate: () => boolean, ms: number): Promise<void> {
   }
 }
 
+/** SIGKILL to a process's group (serverless offline leads its own), else to the process. */
+function stopGroup(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+      return;
+    } catch {
+      // no such group, or already gone
+    }
+  }
+}
+
 function pidsOf(output: string): number[] {
   return [...output.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
 }
@@ -134,6 +146,8 @@ it('serves, warns when open, reconciles with an Okta org, runs the reactions, an
     await waitFor(() => pids.every((pid) => !isRunning(pid)), 10_000);
   } finally {
     if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
+    // After a failed assertion npm start had no chance to stop its children: stop them by pid.
+    for (const pid of pidsOf(run.output())) stopGroup(pid);
     rmSync(dataDir, { recursive: true, force: true });
     await org.stop();
     await receiver.stop();
