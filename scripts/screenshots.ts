@@ -1,7 +1,8 @@
 /**
- * `npm run screenshots`: the event browser's pictures in docs/images/, taken from a real local
- * stack (DynamoDB Local in memory + serverless offline, on free ports) holding simulator events,
- * in headless Chromium at 1280 x 800. Everything it starts is stopped by pid when it ends.
+ * `npm run screenshots`: the event browser's pictures in docs/images/ (the events, an event's
+ * detail, a delivery's detail), taken from a real local stack (DynamoDB Local in memory +
+ * serverless offline, on free ports) holding simulator events, in headless Chromium at
+ * 1280 x 800. Everything it starts is stopped by pid when it ends.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         EVENTS_API_TOKEN: TOKEN,
         OKTA_AUTH_SECRET: SECRET,
+        REACTIONS: 'welcome-new-user', // so that an event's detail has a reaction to show
       },
     });
     running.push(offline);
@@ -85,13 +87,27 @@ async function main(): Promise<void> {
       await page.mouse.move(0, 0); // no hover highlight in the picture
       mkdirSync(OUT, { recursive: true });
       await page.screenshot({ path: join(OUT, 'event-browser.png') });
-      await page.click('#events tbody tr:nth-child(3) [data-action="open"]');
+      // An event a reaction ran on, when the first page has one.
+      const created = await page.$(
+        '#events tbody tr:has([data-filter="type"][data-value="user.lifecycle.create"])',
+      );
+      const row = created ?? (await page.$('#events tbody tr:nth-child(3)'))!;
+      await (await row.$('[data-action="open"]'))!.click();
       await page.waitForFunction(loaded, ['detailLoads']);
       await page.screenshot({ path: join(OUT, 'event-browser-detail.png') });
+      await page.keyboard.press('Escape');
+      await page.click('#tab-deliveries');
+      await page.waitForFunction(loaded, ['deliveryListLoads']);
+      await page.click('#deliveries tbody tr:nth-child(2) [data-action="open"]');
+      await page.waitForFunction(loaded, ['deliveryLoads']);
+      await page.mouse.move(0, 0);
+      await page.screenshot({ path: join(OUT, 'event-browser-deliveries.png') });
     } finally {
       await browser.close();
     }
-    console.log(`Wrote ${join(OUT, 'event-browser.png')} and event-browser-detail.png`);
+    console.log(
+      `Wrote ${join(OUT, 'event-browser.png')}, event-browser-detail.png and event-browser-deliveries.png`,
+    );
   } finally {
     for (const process of running.reverse()) await process.stop();
   }

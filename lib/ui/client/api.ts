@@ -88,6 +88,20 @@ export interface EventDeliveries {
   deliveries: EventDelivery[];
 }
 
+/** A reaction's outcome on one event (lib/reactions/outcomes.ts ReactionOutcome). */
+export interface ReactionOutcome {
+  reaction: string;
+  uuid: string;
+  eventType: string;
+  status: 'running' | 'failed' | 'succeeded';
+  attempts: number;
+  firstAttemptAt: string;
+  updatedAt: string;
+  succeededAt?: string;
+  lastError?: string;
+  leaseUntil?: string;
+}
+
 async function request(path: string, init: RequestInit = {}): Promise<Response> {
   const url = new URL(path, document.baseURI);
   let response: Response;
@@ -217,4 +231,10 @@ export async function listDeliveryEvents(id: string, params: URLSearchParams) {
 export async function listEventDeliveries(uuid: string): Promise<EventDeliveries> {
   const text = await (await request(`events/${encodeURIComponent(uuid)}/deliveries`)).text();
   return expectKey<EventDeliveries>(text, 'deliveries');
+}
+
+/** What the reactions did with an event, one outcome per reaction that ran on it. */
+export async function listEventReactions(uuid: string): Promise<ReactionOutcome[]> {
+  const text = await (await request(`events/${encodeURIComponent(uuid)}/reactions`)).text();
+  return expectKey<{ reactions: ReactionOutcome[] }>(text, 'reactions').reactions;
 }

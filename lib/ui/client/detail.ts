@@ -1,13 +1,12 @@
 /**
  * The detail panel: a summary of one event and its JSON exactly as stored, pretty-printed and
  * highlighted token by token (json-tokens.ts), copyable as shown. The deliveries that carried
- * it are filled in by the page once the read API answers (delivery-detail.ts renderCarriers).
- *
- * #detail-reactions (reactions' outcomes, issue 12) stays hidden until the read API has a route
- * for one event's outcomes.
+ * it (delivery-detail.ts renderCarriers) and what its reactions did (renderReactions, from
+ * GET /events/{uuid}/reactions) are filled in by the page once the read API answers.
  */
+import type { ReactionOutcome } from './api';
 import { deliveryLink } from './delivery-detail';
-import { byId, h } from './dom';
+import { byId, h, number } from './dom';
 import { type EventMeta, eventRow, sourceLabel } from './event-fields';
 import { entry, renderJson } from './panel';
 import { localTime } from './time-format';
@@ -39,6 +38,58 @@ export function renderDetail(text: string, meta: EventMeta | undefined): string 
     ...(meta?.receivedAt ? entry('Received', localTime(meta.receivedAt)) : []),
     ...(meta?.deliveryId ? entry('Delivery', deliveryLink(meta.deliveryId)) : []),
   );
-  byId('detail-reactions').hidden = true;
   return renderJson(byId('detail-json'), text);
+}
+
+const REACTION_TITLES: Record<ReactionOutcome['status'], string> = {
+  succeeded: 'It ran to the end; it will not run again on this event',
+  failed: 'Its last try failed: the stream retries it, or redrive-reactions runs it again',
+  running: 'A run holds it (or died holding it, until its lease runs out)',
+};
+
+/** When the outcome last changed, in the words of its status. */
+function reactionWhen(outcome: ReactionOutcome): string {
+  const at = (iso: string | undefined) => (iso ? localTime(iso) : '—');
+  if (outcome.status === 'succeeded')
+    return `succeeded ${at(outcome.succeededAt ?? outcome.updatedAt)}`;
+  if (outcome.status === 'failed') return `last tried ${at(outcome.updatedAt)}`;
+  return `started ${at(outcome.updatedAt)}${outcome.leaseUntil ? `, lease until ${at(outcome.leaseUntil)}` : ''}`;
+}
+
+function reactionView(outcome: ReactionOutcome): HTMLLIElement {
+  return h(
+    'li',
+    { class: 'carrier', 'data-reaction': outcome.reaction },
+    h(
+      'div',
+      { class: 'carrier-head' },
+      h('code', {}, outcome.reaction),
+      h(
+        'span',
+        { class: `badge status-${outcome.status}`, title: REACTION_TITLES[outcome.status] },
+        outcome.status,
+      ),
+    ),
+    h(
+      'dl',
+      { class: 'summary' },
+      ...entry(
+        'Attempts',
+        number.format(outcome.attempts),
+        h('span', { class: 'muted' }, ` · ${reactionWhen(outcome)}`),
+      ),
+      // Text, never HTML: an error may quote whatever a receiver answered.
+      ...(outcome.lastError ? entry('Last error', h('code', {}, outcome.lastError)) : []),
+    ),
+  );
+}
+
+/** Fills the event detail's reactions; the section stays hidden when none ran on the event. */
+export function renderReactions(
+  section: HTMLElement,
+  list: HTMLElement,
+  outcomes: readonly ReactionOutcome[],
+): void {
+  list.replaceChildren(...outcomes.map(reactionView));
+  section.hidden = outcomes.length === 0;
 }

@@ -1,7 +1,7 @@
 /**
  * The event browser's page: sign-in, then the events view (filters in the URL, cursor paging,
  * click-to-filter, the count chart, export, live mode, or the events one delivery carried) and
- * its detail panel (the event's JSON and the deliveries that carried it), and the deliveries
+ * its detail panel (the event's JSON, the deliveries that carried it, its reactions), and the deliveries
  * view (deliveries-view.ts).
  *
  * Navigation: every view lives in the URL (view-state.ts). Changing view, filters or pages
@@ -14,7 +14,7 @@ import * as api from './api';
 import { chartSummary, renderChart } from './chart';
 import { createDeliveriesView } from './deliveries-view';
 import { renderCarriers } from './delivery-detail';
-import { renderDetail } from './detail';
+import { renderDetail, renderReactions } from './detail';
 import { byId, h, number, show } from './dom';
 import { type EventMeta, type EventRow, eventRow } from './event-fields';
 import { eventRowView, headerRow } from './events-table';
@@ -70,7 +70,8 @@ let exportController: AbortController | undefined;
 /**
  * Finished loads, on <body data-list-loads data-chart-loads data-detail-loads
  * data-delivery-list-loads data-delivery-loads>: lets a test (or a person with devtools) tell
- * a settled view from one still loading. An event's detail counts once its deliveries are in.
+ * a settled view from one still loading. An event's detail counts once its deliveries and
+ * reactions are in.
  */
 function loaded(what: 'list' | 'chart' | 'detail' | 'deliveryList' | 'delivery'): void {
   const key = `${what}Loads` as const;
@@ -124,6 +125,9 @@ const els = {
   carriers: byId('detail-deliveries'),
   carriersList: byId('detail-deliveries-list'),
   carriersStatus: byId('detail-deliveries-status'),
+  reactions: byId('detail-reactions'),
+  reactionsList: byId('detail-reactions-list'),
+  reactionsStatus: byId('detail-reactions-status'),
 };
 
 const deliveries = createDeliveriesView({ go, handleError, loaded });
@@ -518,12 +522,17 @@ async function loadDetail(uuid: string): Promise<void> {
   els.detailJson.classList.remove('error');
   show(els.carriers, false);
   els.carriersList.replaceChildren();
+  show(els.reactions, false);
+  els.reactionsList.replaceChildren();
   detailPretty = '';
   els.detail.focus();
   try {
-    // Both at once: the deliveries of an event that turns out not to exist are not shown.
+    // All at once: the deliveries and reactions of an event that turns out not to exist are
+    // not shown.
     const carriers = api.listEventDeliveries(uuid);
     carriers.catch(() => undefined); // handled below, once the event is known
+    const reactions = api.listEventReactions(uuid);
+    reactions.catch(() => undefined);
     const text = await api.getEventText(uuid);
     if (uuid !== detailUuid) return;
     if (text === undefined) {
@@ -535,12 +544,33 @@ async function loadDetail(uuid: string): Promise<void> {
     detailPretty = renderDetail(text, meta);
     show(els.carriers, true);
     setStatus(els.carriersStatus, 'Loading…');
-    try {
-      const found = await carriers;
-      if (uuid === detailUuid) renderCarriers(els.carriersList, els.carriersStatus, found);
-    } catch (error) {
-      if (uuid === detailUuid) handleError(error, els.carriersStatus);
-    }
+    await Promise.all([
+      carriers.then(
+        (found) => {
+          if (uuid === detailUuid) renderCarriers(els.carriersList, els.carriersStatus, found);
+        },
+        (error: unknown) => {
+          if (uuid === detailUuid) handleError(error, els.carriersStatus);
+        },
+      ),
+      // Hidden until it answers: most events have no reactions, and the section would flicker.
+      reactions.then(
+        (outcomes) => {
+          if (uuid !== detailUuid) return;
+          setStatus(els.reactionsStatus, '');
+          renderReactions(els.reactions, els.reactionsList, outcomes);
+        },
+        (error: unknown) => {
+          if (uuid !== detailUuid) return;
+          show(els.reactions, true);
+          handleError(error, els.reactionsStatus);
+          // The rest of the panel stands; this section says what failed.
+          if (!(error instanceof api.SignedOutError)) {
+            els.reactionsStatus.prepend('Its reactions could not be read: ');
+          }
+        },
+      ),
+    ]);
   } catch (error) {
     if (uuid === detailUuid) handleError(error, els.detailJson);
   } finally {

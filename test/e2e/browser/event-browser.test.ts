@@ -1,7 +1,9 @@
 /**
  * The event browser (/ui) in a real Chromium (Debian's, driven by playwright-core) against a
  * real serverless offline + DynamoDB Local holding the Okta simulator's events. What the
- * page shows is checked against the read API's own answers (bearer token), not against itself.
+ * page shows is checked against the read API's own answers (bearer token), not against itself,
+ * and the deliveries against what the test sent. The stack runs the welcome-new-user reaction
+ * from the table's stream, so events of that type have a real outcome to show.
  */
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,6 +16,7 @@ import {
   oktaEvent,
   oktaEvents,
 } from '../../../lib/okta-simulator/events';
+import { OutcomeStore } from '../../../lib/reactions/outcomes';
 import { type TestStack, startTestStack } from '../../helpers/offline';
 
 const TOKEN = 'ui-token-e2e-5f1c';
@@ -26,6 +29,8 @@ let base: string;
 let browser: Browser;
 let bigUuid: string;
 const pageProblems: string[] = [];
+/** Every delivery the test sent that was stored, by its id (the envelope's eventId). */
+const sent = new Map<string, { body: string; uuids: string[] }>();
 
 // Without Chromium: one failing test whose one line says how to install it, no stack trace,
 // and the browser tests skipped rather than each failing the same way.
@@ -51,6 +56,7 @@ beforeAll(async () => {
     // Loading the data is not what these tests are about: on a busy machine, take the
     // function's whole 6 s rather than answering 503 at Okta's 2.5 s.
     REQUEST_BUDGET_MS: '5000',
+    REACTIONS: 'welcome-new-user',
   });
   base = stack.offline.url;
   const big = oktaEvent('user.session.start', { published: new Date(Date.now() - 30 * 60_000) });
@@ -77,7 +83,7 @@ beforeAll(async () => {
     if (answers.every((text) => !text.includes('errorMessage'))) break;
   }
   browser = await launchChromium();
-}, 300_000);
+}, 600_000); // 1,100 events through a real stack on a shared 2-core machine
 
 afterAll(async () => {
   await browser?.close();
@@ -99,7 +105,14 @@ async function deliver(body: string): Promise<void> {
         signal: AbortSignal.timeout(30_000),
       });
       status = response.status;
-      if (status === 204) return;
+      if (status === 204) {
+        const envelope = JSON.parse(body) as {
+          eventId: string;
+          data: { events: { uuid: string }[] };
+        };
+        sent.set(envelope.eventId, { body, uuids: envelope.data.events.map((e) => e.uuid) });
+        return;
+      }
     } catch (error) {
       status = (error as Error).name;
     }
@@ -142,7 +155,7 @@ async function newPage(context?: BrowserContext): Promise<Page> {
   return page;
 }
 
-type Loads = 'listLoads' | 'chartLoads' | 'detailLoads';
+type Loads = 'listLoads' | 'chartLoads' | 'detailLoads' | 'deliveryListLoads' | 'deliveryLoads';
 
 async function loads(page: Page, key: Loads): Promise<number> {
   return page.evaluate((k) => Number(document.body.dataset[k] ?? 0), key);
@@ -166,6 +179,25 @@ async function open(page: Page, search = ''): Promise<void> {
 async function reload(page: Page): Promise<void> {
   await page.reload();
   await page.waitForFunction(() => Number(document.body.dataset.listLoads ?? 0) > 0);
+}
+
+async function openDeliveries(page: Page, search = ''): Promise<void> {
+  await page.goto(`${base}/ui?view=deliveries${search}`);
+  await page.waitForFunction(() => Number(document.body.dataset.deliveryListLoads ?? 0) > 0);
+}
+
+async function openEventDetail(page: Page, uuid: string): Promise<void> {
+  await open(page, `?event=${uuid}`);
+  await page.waitForFunction(() => Number(document.body.dataset.detailLoads ?? 0) > 0);
+}
+
+/** A delivery of 25 of the simulator's events that the first page of deliveries lists. */
+async function aFullDelivery(): Promise<[string, { body: string; uuids: string[] }]> {
+  const listed = JSON.parse(await api('/deliveries', { limit: '50' })) as {
+    deliveries: Array<{ deliveryId: string }>;
+  };
+  const id = listed.deliveries.find((d) => sent.get(d.deliveryId)?.uuids.length === 25)!;
+  return [id.deliveryId, sent.get(id.deliveryId)!];
 }
 
 async function signedInPage(): Promise<Page> {
@@ -426,6 +458,184 @@ browserIt(
     expect(focused).toBe(uuid);
     expect(listRequests).toEqual([]);
     await page.context().close();
+  },
+);
+
+browserIt(
+  'lists the deliveries newest first, each stored, with the number of events it carried',
+  async () => {
+    const page = await signedInPage();
+    await settle(page, () => page.click('#tab-deliveries'), 'deliveryListLoads');
+    expect(query(page).get('view')).toBe('deliveries');
+    const listed = JSON.parse(await api('/deliveries', { limit: '50' })) as {
+      deliveries: Array<{ deliveryId: string }>;
+    };
+    const rows = await page.$$eval('#deliveries tbody tr', (trs) =>
+      trs.map((tr) => ({
+        id: (tr as HTMLElement).dataset.delivery!,
+        status: tr.querySelector('td[data-label="Status"]')!.textContent,
+        events: tr.querySelector('td[data-label="Events"]')!.textContent,
+      })),
+    );
+    expect(rows.map((r) => r.id)).toEqual(listed.deliveries.map((d) => d.deliveryId));
+    // Every delivery the test sent (the big event's and the simulator's), none other.
+    expect(rows.map((r) => r.id).sort()).toEqual([...sent.keys()].sort());
+    expect(rows).toEqual(
+      rows.map((r) => ({
+        id: r.id,
+        status: 'stored',
+        events: String(sent.get(r.id)!.uuids.length),
+      })),
+    );
+    expect(rows.filter((r) => r.events === '25').length).toBe(SIMULATED / 25);
+    await page.context().close();
+  },
+);
+
+browserIt(
+  'opens a delivery: the headers kept (never the secret), the body as received, its events',
+  async () => {
+    const [id, delivery] = await aFullDelivery();
+    const page = await signedInPage();
+    await openDeliveries(page);
+    await settle(
+      page,
+      () => page.click(`#deliveries tr[data-delivery="${id}"] [data-action="open"]`),
+      'deliveryLoads',
+    );
+    expect(query(page).get('delivery')).toBe(id);
+    expect(await page.textContent('#delivery-title')).toBe(`Delivery ${id}`);
+
+    const record = JSON.parse(await api(`/deliveries/${encodeURIComponent(id)}`)) as {
+      headers: Record<string, string>;
+    };
+    const headers = await page.$$eval('#delivery-headers tr', (trs) =>
+      trs.map((tr) => [tr.querySelector('th')!.textContent, tr.querySelector('td')!.textContent]),
+    );
+    expect(headers).toEqual(Object.entries(record.headers));
+    expect(headers).toContainEqual(['content-type', 'application/json']);
+    expect(headers.map(([name]) => name)).not.toContain('authorization');
+    const secret = SECRET.split(' ')[1]!;
+    expect(await page.content()).not.toContain(secret);
+
+    // Pretty (only whitespace between tokens changes), then exactly as received.
+    expect(await page.textContent('#delivery-body')).toBe(reindentJson(delivery.body));
+    await page.check('#delivery-exact');
+    expect(await page.textContent('#delivery-body')).toBe(delivery.body);
+
+    await settle(page, () => page.click('#delivery-events'));
+    expect(query(page).get('delivery')).toBe(id);
+    expect(query(page).get('view')).toBeNull();
+    expect(await page.textContent('#delivery-scope-id')).toBe(id);
+    expect(await shownUuids(page)).toEqual(delivery.uuids); // in the order it carried them
+    await page.context().close();
+  },
+);
+
+browserIt("lists, in an event's detail, the delivery that carried it, linked", async () => {
+  const [id, delivery] = await aFullDelivery();
+  const page = await signedInPage();
+  await openEventDetail(page, delivery.uuids[3]!);
+  const carriers = await page.$$eval('#detail-deliveries-list li', (lis) =>
+    lis.map((li) => (li as HTMLElement).dataset.delivery),
+  );
+  expect(carriers).toEqual([id]);
+  expect(await page.textContent('#detail-deliveries-list li .tag')).toBe('stored it');
+  expect(await page.textContent('#detail-deliveries-status')).toBe('One delivery carried it.');
+  await settle(page, () => page.click('#detail-deliveries-list li a[data-nav]'), 'deliveryLoads');
+  expect(query(page).get('view')).toBe('deliveries');
+  expect(query(page).get('delivery')).toBe(id);
+  await page.context().close();
+});
+
+browserIt(
+  "shows in an event's detail what its reactions did: status, attempts, last error as text",
+  async () => {
+    const created = JSON.parse(
+      await api('/events', { type: 'user.lifecycle.create', limit: '2' }),
+    ) as { events: Array<{ uuid: string }> };
+    const [welcomed, failed] = created.events.map((e) => e.uuid) as [string, string];
+    // The react function ran welcome-new-user on each from the table's stream.
+    const outcomes = JSON.parse(await api(`/events/${welcomed}/reactions`)).reactions;
+    expect(outcomes).toEqual([
+      expect.objectContaining({ reaction: 'welcome-new-user', status: 'succeeded' }),
+    ]);
+    const attempts = (outcomes as Array<{ attempts: number }>)[0]!.attempts;
+    expect(attempts).toBeGreaterThanOrEqual(1);
+    // A failure worded as a receiver might, recorded by the real outcome store.
+    const store = new OutcomeStore(stack.db.client, stack.tableName);
+    const request = { reaction: 'forward', uuid: failed, eventType: 'user.lifecycle.create' };
+    const claim = await store.claim({ ...request, expiresAt: undefined, leaseMs: 60_000 });
+    if (!claim.claimed) throw new Error('the forward outcome was already claimed');
+    const error = new Error('receiver answered 502: <img src=x class=injected> <b>bad</b>');
+    expect(await store.finish(request, claim.token, { status: 'failed', attempts: 3, error })).toBe(
+      true,
+    );
+    const lastError = (await store.get(failed, 'forward'))!.lastError!;
+    expect(lastError).toContain('<img');
+
+    const rowsOf = (page: Page) =>
+      page.$$eval('#detail-reactions-list li', (lis) =>
+        lis.map((li) => ({
+          reaction: (li as HTMLElement).dataset.reaction,
+          status: li.querySelector('.badge')!.textContent,
+          text: li.textContent,
+        })),
+      );
+    const page = await signedInPage();
+    await openEventDetail(page, welcomed);
+    expect(await page.isVisible('#detail-reactions')).toBe(true);
+    expect(await rowsOf(page)).toEqual([
+      {
+        reaction: 'welcome-new-user',
+        status: 'succeeded',
+        text: expect.stringContaining(`Attempts${attempts} · succeeded `),
+      },
+    ]);
+
+    await openEventDetail(page, failed);
+    const rows = await rowsOf(page);
+    expect(rows.map((r) => [r.reaction, r.status])).toEqual([
+      ['forward', 'failed'],
+      ['welcome-new-user', 'succeeded'],
+    ]);
+    expect(rows[0]!.text).toContain('Attempts3 · last tried ');
+    expect(
+      await page.textContent('#detail-reactions-list li[data-reaction="forward"] dd code'),
+    ).toBe(lastError);
+    expect(
+      await page.$$eval('#detail-reactions .injected, #detail-reactions b', (e) => e.length),
+    ).toBe(0);
+
+    // None ran on a session event: no section.
+    expect(JSON.parse(await api(`/events/${bigUuid}/reactions`)).reactions).toEqual([]);
+    await openEventDetail(page, bigUuid);
+    expect(await page.isVisible('#detail-deliveries-list li')).toBe(true);
+    expect(await page.isHidden('#detail-reactions')).toBe(true);
+    await page.context().close();
+  },
+);
+
+browserIt(
+  'says so when the reactions cannot be read, and shows the rest of the event',
+  async () => {
+    // Not through newPage(): the failed request is this test's doing, not a page problem.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/ui`);
+    await page.fill('#token', TOKEN);
+    await settle(page, () => page.click('#sign-in-form button[type="submit"]'));
+    await page.route('**/events/*/reactions', (route) => route.abort('connectionrefused'));
+    await openEventDetail(page, bigUuid);
+    expect(await page.isVisible('#detail-reactions')).toBe(true);
+    expect(await page.textContent('#detail-reactions-status')).toMatch(
+      /^Its reactions could not be read: The service did not answer/,
+    );
+    expect(await page.textContent('#detail-json')).toBe(
+      reindentJson(await api(`/events/${bigUuid}`)),
+    );
+    expect(await page.$$eval('#detail-deliveries-list li', (lis) => lis.length)).toBe(1);
+    await context.close();
   },
 );
 
