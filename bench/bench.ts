@@ -486,7 +486,7 @@ async function main() {
       '',
       `Write units per event (store function; sample user.session.start, ${wcu.eventItemBytes} B item): event ${wcu.eventItem} + byTime ${wcu.byTime} + byType ${wcu.byType} + ${wcu.linkItems} links ${wcu.links} = ${wcu.perEvent} WRU, and ${wcu.readUnitsPerEvent} RRU (existence check)`,
       `Write units per delivery (sample, ${s.bodyBytes} B body, ${s.headBytes} B head): head ${s.headPut} + byTime ${s.byTime} + status update ${s.statusUpdate} = ${s.perDelivery} WRU; a one-event delivery end to end: ${wcu.endToEndPerSampleEvent} WRU`,
-      `If the event JSON were stored gzipped: ${wcu.gzippedEventItemBytes} B item, ${wcu.gzippedEventItem} WRU instead of ${wcu.eventItem}`,
+      `The event JSON is stored gzipped when that saves a unit: as text the item would be ${wcu.textEventItemBytes} B, ${wcu.textEventItem} WRU instead of ${wcu.eventItem}`,
       table(
         perSize.map((d) => ({
           events: d.eventsPerDelivery,
