@@ -710,6 +710,11 @@ browserIt.each([1280, 390])(
     const page = await signedInPage();
     await page.setViewportSize({ width, height: 900 });
     await page.waitForFunction(() => Number(document.body.dataset.chartLoads ?? 0) > 0);
+    // The chart redraws for the new width on the next frame after its container shrinks: wait
+    // for the layout to settle; a page that never fits fails below with its width.
+    await page
+      .waitForFunction((w) => document.documentElement.scrollWidth <= w, width, { timeout: 30_000 })
+      .catch(() => undefined);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
       width,
     );
