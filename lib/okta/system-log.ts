@@ -10,6 +10,7 @@
  * - Each event is kept as its exact JSON text, as hook events are.
  */
 import { OktaApiError } from '../errors';
+import { sleep } from '../sleep';
 import { linkUrl } from './link-header';
 import { type OktaAuth, networkReason } from './okta-auth';
 import { type ParsedEvent, parseLogEvents } from './okta-contract';
@@ -306,19 +307,4 @@ export class SystemLogClient {
 function bucketOf(url: string): string {
   const path = new URL(url).pathname;
   return path.startsWith('/api/v1/eventHooks') ? '/api/v1/eventHooks' : path;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }

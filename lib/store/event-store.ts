@@ -22,6 +22,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { StorageUnavailableError } from '../errors';
+import { sleep } from '../sleep';
 import { type ParsedEvent } from '../okta/okta-contract';
 import {
   EVENT_PREFIX,
@@ -269,21 +270,6 @@ export async function inParallel<T>(
 /** Jittered exponential backoff between retries of unprocessed batch items. */
 function backoff(attempt: number, signal?: AbortSignal): Promise<void> {
   return sleep(Math.min(25 * 2 ** attempt, 500) * Math.random(), signal);
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }
 
 /** Any failure to store is the sender's cue to retry; an abort is the budget running out. */
