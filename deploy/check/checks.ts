@@ -1,0 +1,4 @@
+/** Every check `npm run deploy:check` runs on each packaged stage, in this order. */
+import type { DeployCheck } from './types';
+
+export const CHECKS: DeployCheck[] = [];
