@@ -5,16 +5,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
-import {
-  type DeliveryRecord,
-  EventQueries,
-  MAX_LIMIT,
-  type Page,
-  carriedUuids,
-  checkRange,
-  parseDeliveryStatus,
-  parseTime,
-} from '../store/event-queries';
+import { type DeliveryRecord, carriedUuids, parseDeliveryStatus } from '../store/delivery-queries';
+import { EventQueries } from '../store/event-queries';
+import { MAX_LIMIT, type Page, checkRange, parseTime } from '../store/query-parameters';
 import { compactJson, reindentJson } from '../okta/json-text';
 import { escapeControls, sliceForLog } from '../logger';
 import { printableJson, quoted } from '../printable';

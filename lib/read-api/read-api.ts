@@ -9,7 +9,9 @@ import { authenticateReader } from '../http/auth';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { RequestError } from '../errors';
-import { EventQueries, parseDeliveryStatus, parseLimit } from '../store/event-queries';
+import { EventQueries } from '../store/event-queries';
+import { parseDeliveryStatus } from '../store/delivery-queries';
+import { parseLimit } from '../store/query-parameters';
 import {
   type ApiGatewayEvent,
   type HttpResponse,

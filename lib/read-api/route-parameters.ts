@@ -2,7 +2,7 @@
 import { RequestError } from '../errors';
 import type { HttpRequest } from '../http/http';
 import { quoted } from '../printable';
-import { parseLimit, parseTime } from '../store/event-queries';
+import { parseLimit, parseTime } from '../store/query-parameters';
 
 /** Validated query parameters; unknown or empty ones are refused rather than ignored. */
 export function parameters(

@@ -9,7 +9,7 @@ import { describeCliError } from '../cli/cli-errors';
 import { loadConfig } from '../config';
 import { ConfigError, OktaApiError, RequestError } from '../errors';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
-import { parseTime } from '../store/event-queries';
+import { parseTime } from '../store/query-parameters';
 import type { PassResult } from './reconcile-pass';
 import { Reconciler } from './reconciler';
 
