@@ -1,4 +1,8 @@
 /** Every check `npm run deploy:check` runs on each packaged stage, in this order. */
+import { guardCheck } from './guard';
+import { limitsCheck } from './limits';
+import { schemaCheck } from './schema';
+import { stageDiffCheck } from './stage-diff';
 import type { DeployCheck } from './types';
 
-export const CHECKS: DeployCheck[] = [];
+export const CHECKS: DeployCheck[] = [schemaCheck, limitsCheck, guardCheck, stageDiffCheck];
