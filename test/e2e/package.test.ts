@@ -281,7 +281,7 @@ it('bundles no SSM client: secrets are read with one signed call (cold start)', 
 });
 
 it.each(STAGES)(
-  '%s: functions on nodejs22.x/arm64, minified, environment holding names only',
+  '%s: functions on nodejs24.x/arm64, minified, environment holding names only',
   (stage) => {
     const { template, files } = packaged[stage]!;
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
@@ -322,7 +322,7 @@ it.each(STAGES)(
     };
     for (const [id, fn] of functions) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 256,
         Timeout: timeouts[id] ?? 6,
