@@ -30,7 +30,7 @@ const STAGE_SETTINGS = {
   },
   oktaOrgUrl: {
     env: 'OKTA_ORG_URL',
-    ...pattern(/^$|^https?:\/\/[^/\s]+$/, "'' (reconciler off) or https://<your org>"),
+    ...pattern(/^$|^https?:\/\/[^/\s]+\/?$/, "'' (reconciler off) or https://<your org>"),
   },
   oktaClientId: { env: 'OKTA_CLIENT_ID', ...any },
   oktaKeyId: { env: 'OKTA_KEY_ID', ...any },
@@ -51,7 +51,7 @@ const STAGE_SETTINGS = {
   },
   forwardTypes: {
     env: 'FORWARD_TYPES',
-    ...pattern(/\S/, "event types such as 'user.lifecycle.*', or '*'"),
+    ...pattern(/^[\w.*,\s-]*$/, "event types such as 'user.lifecycle.*', or '*'"),
   },
   reactions: { env: 'REACTIONS', ...any },
 };
