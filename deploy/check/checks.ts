@@ -1,5 +1,15 @@
 /** Every check `npm run deploy:check` runs on each packaged stage, in this order. */
+import { guardCheck } from './guard';
+import { limitsCheck } from './limits';
 import { runtimeCheck } from './runtime';
+import { schemaCheck } from './schema';
+import { stageDiffCheck } from './stage-diff';
 import type { DeployCheck } from './types';
 
-export const CHECKS: DeployCheck[] = [runtimeCheck];
+export const CHECKS: DeployCheck[] = [
+  runtimeCheck,
+  schemaCheck,
+  limitsCheck,
+  guardCheck,
+  stageDiffCheck,
+];
