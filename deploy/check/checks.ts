@@ -1,4 +1,7 @@
 /** Every check `npm run deploy:check` runs on each packaged stage, in this order. */
+import { iamCheck } from './iam';
 import type { DeployCheck } from './types';
 
-export const CHECKS: DeployCheck[] = [];
+export const CHECKS: DeployCheck[] = [
+  iamCheck, // each function's role against deploy/permissions.json
+];
