@@ -498,7 +498,7 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       // IAM's ListStreams takes no resource: only '*' grants it (deploy/permissions.json).
       Effect: 'Allow',
       Action: ['dynamodb:ListStreams'],
-      Resource: ['*'],
+      Resource: '*',
     },
   ]);
   expect(withoutLogs(roleOf('ReactLambdaFunction'))).toEqual([
@@ -541,7 +541,7 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       // IAM's ListStreams takes no resource: only '*' grants it (deploy/permissions.json).
       Effect: 'Allow',
       Action: ['dynamodb:ListStreams'],
-      Resource: ['*'],
+      Resource: '*',
     },
   ]);
   const index = (name: string) => ({

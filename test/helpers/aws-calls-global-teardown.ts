@@ -18,7 +18,9 @@ export default function teardown(): void {
   if (process.env[OWN_LOG] === file) rmSync(file, { force: true });
   const unlisted = unlistedCalls(records, loadManifest());
   if (unlisted.length === 0) return;
-  throw new Error(
+  const error = new Error(
     `AWS calls that no IAM role allows (add them to deploy/permissions.json and the function's iamRoleStatements in serverless.yml):\n${unlisted.join('\n')}`,
   );
+  error.stack = error.message; // the lines say it all: Jest's frames would only bury them
+  throw error;
 }
