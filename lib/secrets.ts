@@ -17,7 +17,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { recordAwsCall, resourcesOf } from './aws/call-recorder';
+import { awsCallRecordingOn, recordAwsCall, resourcesOf } from './aws/call-recorder';
 import { type AwsCredentials, signedJsonPostHeaders } from './aws/sigv4';
 import { type Config, awsCredentialsFromEnv } from './config';
 import { ConfigError, SecretsUnavailableError } from './errors';
@@ -140,7 +140,8 @@ async function getParametersOnce(
 ): Promise<GetParametersOutput> {
   const url = ssmUrl(config);
   const input = { Names: names, WithDecryption: true };
-  recordAwsCall('ssm', 'GetParameters', resourcesOf('ssm', config.region, input));
+  if (awsCallRecordingOn())
+    recordAwsCall('ssm', 'GetParameters', resourcesOf('ssm', config.region, input));
   const body = JSON.stringify(input);
   const headers = signedJsonPostHeaders(
     url,
