@@ -1,5 +1,6 @@
 /** Every check `npm run deploy:check` runs on each packaged stage, in this order. */
 import { guardCheck } from './guard';
+import { iamCheck } from './iam';
 import { limitsCheck } from './limits';
 import { runtimeCheck } from './runtime';
 import { schemaCheck } from './schema';
@@ -8,6 +9,7 @@ import type { DeployCheck } from './types';
 
 export const CHECKS: DeployCheck[] = [
   runtimeCheck,
+  iamCheck, // each function's role against deploy/permissions.json
   schemaCheck,
   limitsCheck,
   guardCheck,
