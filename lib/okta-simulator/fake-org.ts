@@ -11,8 +11,11 @@
  *   RS256 signature against the app's registered public key, `iss` = `sub` = client id, `aud` =
  *   this org's token URL, `exp` in the future and at most an hour away, `jti` never reused, and
  *   the scopes granted to the app.
- * - `GET /api/v1/eventHooks/{id}`: the hook's definition with `events.items`.
+ * - `/api/v1/eventHooks`: Okta's Event Hooks API and its deliveries (event-hooks-api.ts), with
+ *   scopes `okta.eventHooks.read` (GET) and `okta.eventHooks.manage` (everything), or SSWS.
  * - `POST /_simulator/events`: the simulator records events in the System Log (send --org).
+ * - `POST /_simulator/emit`: events happen in the org: recorded in the System Log, then
+ *   delivered to its event hooks (emit).
  *
  * Events are kept as the exact JSON text they were added with, so a test can compare what the
  * reconciler stored byte for byte.
@@ -21,6 +24,9 @@ import { type KeyObject, createPublicKey, randomBytes, timingSafeEqual, verify }
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { arrayElementTexts } from '../okta/json-text';
+import { FakeEventHooks } from './event-hooks-api';
+import { EVENT_TYPES, type EventType, isEventType, oktaEvents } from './events';
+import { HttpRefusal, oauthError, oktaError } from './okta-errors';
 
 export const FAKE_ORG_DEFAULT_PORT = 7070;
 const DAY_MS = 86_400_000;
@@ -32,6 +38,9 @@ const DEFAULT_SINCE_MS = 7 * DAY_MS;
 const MAX_ASSERTION_LIFETIME_S = 3600;
 const LOGS_SCOPE = 'okta.logs.read';
 const EVENT_HOOKS_SCOPE = 'okta.eventHooks.read';
+const EVENT_HOOKS_MANAGE_SCOPE = 'okta.eventHooks.manage';
+/** Fastest steady rate `emit` paces deliveries at, events a second. */
+const MAX_EMIT_RATE = 1000;
 
 export interface FakeOrgClient {
   clientId: string;
@@ -52,8 +61,10 @@ export interface FakeOrgOptions {
   rateLimit?: { limit: number; windowMs: number };
   /** `lines`: one Link header line per link (Okta's usual); `joined`: one comma-joined line. */
   linkStyle?: 'lines' | 'joined';
-  /** Event hook id → the event types it subscribes to. */
+  /** Event hooks already there, ACTIVE and VERIFIED: id → the event types it subscribes to. */
   eventHooks?: Record<string, string[]>;
+  /** Okta's timeout for verification and deliveries (3 s); only tests shorten it. */
+  hookTimeoutMs?: number;
   accessTokenLifetimeSeconds?: number;
   now?: () => number;
   /** One line per request (serve prints them). */
@@ -72,6 +83,20 @@ export interface RecordedRequest {
   events?: number;
   /** Why a token request or API request was refused. */
   refusal?: string;
+}
+
+export interface EmitRequest {
+  types: EventType[];
+  count: number;
+  /** Events per delivery (default 1). */
+  perRequest?: number;
+  /** Steady rate, events a second; default as fast as the endpoints answer. */
+  ratePerSecond?: number;
+}
+
+export interface EmitResult {
+  events: number;
+  hooks: Array<{ hookId: string; deliveries: number; accepted: number; failed: number }>;
 }
 
 interface StoredEvent {
@@ -104,32 +129,11 @@ export interface FakeOrg {
   failNext(status: number, count?: number): void;
   linkStyle: 'lines' | 'joined';
   rateLimit: { limit: number; windowMs: number };
-  readonly eventHooks: Map<string, string[]>;
+  /** The Event Hooks API's hooks (secrets included: the API never returns them). */
+  readonly hooks: FakeEventHooks;
+  /** Events happen in the org: System Log, then delivery to the hooks (see emit). */
+  emit(request: EmitRequest): Promise<EmitResult>;
   stop(): Promise<void>;
-}
-
-class HttpRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(String(body.errorSummary ?? body.error_description ?? body.error ?? status));
-  }
-}
-
-function oktaError(status: number, code: string, summary: string, causes: string[] = []) {
-  return new HttpRefusal(status, {
-    errorCode: code,
-    errorSummary: summary,
-    errorLink: code,
-    errorId: `oae${randomBytes(11).toString('base64url')}`,
-    errorCauses: causes.map((errorSummary) => ({ errorSummary })),
-  });
-}
-
-function oauthError(status: number, error: string, description: string) {
-  return new HttpRefusal(status, { error, error_description: description });
 }
 
 function toPublicKey(key: KeyObject | string): KeyObject {
@@ -208,7 +212,6 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     requests,
     linkStyle: options.linkStyle ?? 'lines',
     rateLimit: options.rateLimit ?? { limit: 60, windowMs: 60_000 },
-    eventHooks: new Map(Object.entries(options.eventHooks ?? {})),
     addEvents(list: ReadonlyArray<string | object>, persistedAtMs?: number) {
       for (const item of list) {
         const text = typeof item === 'string' ? item : JSON.stringify(item);
@@ -230,6 +233,13 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
       for (let i = 0; i < count; i++) failures.push(status);
     },
   };
+
+  const hooks = new FakeEventHooks({
+    now,
+    addToSystemLog: (list) => org.addEvents(list),
+    timeoutMs: options.hookTimeoutMs,
+  });
+  for (const [id, types] of Object.entries(options.eventHooks ?? {})) hooks.seed(id, types);
 
   function rateLimitHeaders(bucket: string, consume: boolean): Record<string, string> {
     const { limit, windowMs } = org.rateLimit;
@@ -269,7 +279,9 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     return new HttpRefusal(429, refusal.body, { ...headers, 'X-Rate-Limit-Remaining': '0' });
   }
 
-  function authenticate(req: IncomingMessage, scope: string): 'ssws' | 'bearer' {
+  /** SSWS, or a bearer token holding one of `scopes` (the first is named in a refusal). */
+  function authenticate(req: IncomingMessage, ...scopes: string[]): 'ssws' | 'bearer' {
+    const scope = scopes[0]!;
     const header = req.headers.authorization ?? '';
     const [scheme, value = ''] = header.split(/\s+/, 2);
     if (scheme === 'SSWS' && options.apiToken !== undefined) {
@@ -280,7 +292,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     if (scheme === 'Bearer') {
       const token = tokens.get(value);
       if (token && token.expiresAt > now()) {
-        if (!token.scopes.has(scope)) {
+        if (!scopes.some((s) => token.scopes.has(s))) {
           throw new HttpRefusal(
             403,
             oktaError(403, 'E0000006', 'You do not have permission to perform the requested action')
@@ -398,25 +410,82 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     };
   }
 
-  function eventHook(req: IncomingMessage, id: string, record: RecordedRequest) {
+  async function eventHooksApi(
+    req: IncomingMessage,
+    path: string,
+    body: string,
+    record: RecordedRequest,
+  ) {
     const headers = checkRateLimit('/api/v1/eventHooks');
-    record.auth = authenticate(req, EVENT_HOOKS_SCOPE);
-    const types = org.eventHooks.get(id);
-    if (!types) {
-      throw oktaError(404, 'E0000007', `Not found: Resource not found: ${id} (EventHook)`);
+    // Reading needs okta.eventHooks.read or .manage; anything else .manage.
+    record.auth =
+      req.method === 'GET'
+        ? authenticate(req, EVENT_HOOKS_SCOPE, EVENT_HOOKS_MANAGE_SCOPE)
+        : authenticate(req, EVENT_HOOKS_MANAGE_SCOPE);
+    const answer = await hooks.handle(req.method ?? 'GET', path, body, baseUrl(req));
+    return { ...answer, headers };
+  }
+
+  async function emit(request: EmitRequest, orgUrl: string): Promise<EmitResult> {
+    const perRequest = request.perRequest ?? 1;
+    const events = oktaEvents({ types: request.types, count: request.count });
+    const result = new Map<string, EmitResult['hooks'][number]>();
+    const started = now();
+    // Okta writes each event to the System Log, then delivers it: batch by batch, paced.
+    for (let i = 0; i < events.length; i += perRequest) {
+      if (request.ratePerSecond) {
+        const due = started + (i / request.ratePerSecond) * 1000;
+        if (due > now()) await new Promise((resolve) => setTimeout(resolve, due - now()));
+      }
+      const batch = events.slice(i, i + perRequest);
+      org.addEvents(batch);
+      for (const summary of await hooks.deliver(batch, orgUrl, perRequest)) {
+        const total = result.get(summary.hookId) ?? {
+          ...summary,
+          deliveries: 0,
+          accepted: 0,
+          failed: 0,
+        };
+        total.deliveries += summary.deliveries;
+        total.accepted += summary.accepted;
+        total.failed += summary.failed;
+        result.set(summary.hookId, total);
+      }
     }
-    return {
-      status: 200,
-      headers,
-      body: JSON.stringify({
-        id,
-        status: 'ACTIVE',
-        verificationStatus: 'VERIFIED',
-        name: 'Event hook',
-        events: { type: 'EVENT_TYPE', items: types },
-        channel: { type: 'HTTP', version: '1.0.0', config: { uri: 'https://example.com/hook' } },
-      }),
-    };
+    return { events: events.length, hooks: [...result.values()] };
+  }
+
+  async function simulatorEmit(req: IncomingMessage, body: string) {
+    let request: Partial<EmitRequest>;
+    try {
+      request = JSON.parse(body) as Partial<EmitRequest>;
+    } catch {
+      throw oktaError(400, 'E0000003', 'The request body was not well-formed.');
+    }
+    const types = Array.isArray(request.types) ? request.types : [];
+    const whole = (n: unknown, max: number) =>
+      Number.isInteger(n) && (n as number) >= 1 && (n as number) <= max;
+    if (types.length === 0 || !types.every((t) => typeof t === 'string' && isEventType(t))) {
+      throw oktaError(400, 'E0000001', 'Api validation failed: types', [
+        `types: a list of ${EVENT_TYPES.join(', ')}`,
+      ]);
+    }
+    if (
+      !whole(request.count, 1_000_000) ||
+      (request.perRequest !== undefined && !whole(request.perRequest, 10_000))
+    ) {
+      throw oktaError(400, 'E0000001', 'Api validation failed: count', ['count: 1 to 1,000,000']);
+    }
+    if (
+      request.ratePerSecond !== undefined &&
+      !(Number(request.ratePerSecond) > 0 && Number(request.ratePerSecond) <= MAX_EMIT_RATE)
+    ) {
+      throw oktaError(400, 'E0000001', 'Api validation failed: ratePerSecond', [
+        `ratePerSecond: above 0, at most ${MAX_EMIT_RATE}`,
+      ]);
+    }
+    const result = await emit(request as EmitRequest, baseUrl(req));
+    return { status: 200, headers: {}, body: JSON.stringify(result) };
   }
 
   function verifyAssertion(req: IncomingMessage, assertion: string): string {
@@ -523,15 +592,17 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     return { status: 204, headers: {}, body: '' };
   }
 
-  function route(req: IncomingMessage, body: string, record: RecordedRequest) {
+  async function route(req: IncomingMessage, body: string, record: RecordedRequest) {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (req.method === 'GET' && url.pathname === '/api/v1/logs')
       return logs(req, url.searchParams, record);
-    const hook = /^\/api\/v1\/eventHooks\/([^/]+)$/.exec(url.pathname);
-    if (req.method === 'GET' && hook) return eventHook(req, decodeURIComponent(hook[1]!), record);
+    const hookPath = /^\/api\/v1\/eventHooks(\/.*)?$/.exec(url.pathname);
+    if (hookPath) return eventHooksApi(req, hookPath[1] ?? '', body, record);
     if (req.method === 'POST' && url.pathname === '/oauth2/v1/token') return token(req, body);
     if (req.method === 'POST' && url.pathname === '/_simulator/events')
       return simulatorEvents(body);
+    if (req.method === 'POST' && url.pathname === '/_simulator/emit')
+      return simulatorEmit(req, body);
     throw oktaError(
       404,
       'E0000022',
@@ -555,7 +626,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const record: RecordedRequest = {
         method: req.method ?? 'GET',
@@ -566,7 +637,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
         at: now(),
       };
       try {
-        const answer = route(req, Buffer.concat(chunks).toString('utf8'), record);
+        const answer = await route(req, Buffer.concat(chunks).toString('utf8'), record);
         record.status = answer.status;
         send(res, answer.status, answer.headers, answer.body);
       } catch (error) {
@@ -587,9 +658,12 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   return Object.assign(org, {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url,
     port,
+    hooks,
+    emit: (request: EmitRequest) => emit(request, url),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
