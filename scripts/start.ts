@@ -41,6 +41,9 @@ const OFFLINE_NOISE = [
 const SERVICE = 'okta-event-hooks';
 
 async function main(): Promise<void> {
+  // A secret the shell exports wins over .env; otherwise the endpoint re-reads .env when it
+  // changes (hook rotate-secret), with no restart.
+  const reloadEnvFile = process.env.OKTA_AUTH_SECRET === undefined;
   loadDotEnv();
   // The deployed runtime is Node 22; on a Node 20 laptop the SDK's upgrade notice is only noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         LOG_FORMAT: 'pretty',
         AWS_REGION: config.region,
+        ...(reloadEnvFile ? { LOCAL_ENV_FILE: join(PROJECT_ROOT, '.env') } : {}),
       },
       onLine: (line) => {
         if (!OFFLINE_NOISE.some((re) => re.test(line))) console.log(line);
