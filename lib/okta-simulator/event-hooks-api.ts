@@ -24,6 +24,11 @@ import { verifyEndpoint } from './verify';
 /** Okta's limits (DESIGN.md §14). */
 export const MAX_ACTIVE_HOOKS = 25;
 export const MAX_EVENT_TYPES_PER_HOOK = 300;
+/**
+ * Okta does not document what happens to deliveries while a hook that was verified waits to be
+ * verified again (after a channel update, e.g. a new secret). The fake org holds them this long.
+ */
+const REVERIFY_HOLD_MS = 10_000;
 
 export interface HookHeader {
   key: string;
@@ -49,6 +54,8 @@ export interface StoredHook {
   };
   created: string;
   lastUpdated: string;
+  /** Verified at least once: an update that unverified it holds deliveries, it does not drop them. */
+  everVerified: boolean;
 }
 
 export interface HookDeliverySummary {
@@ -214,14 +221,19 @@ export class FakeEventHooks {
     return new Date(this.deps.now()).toISOString();
   }
 
-  /** A hook that is already there, ACTIVE and VERIFIED (the reconciler's tests and `serve`). */
-  seed(id: string, types: string[], uri = 'https://example.com/hook'): void {
+  /** A hook that is already there, ACTIVE, VERIFIED unless said (reconciler tests, `serve`). */
+  seed(
+    id: string,
+    types: string[],
+    { name = 'Event hook', uri = 'https://example.com/hook', verified = true } = {},
+  ): void {
     const at = this.iso();
     this.hooks.set(id, {
       id,
-      name: 'Event hook',
+      name,
       status: 'ACTIVE',
-      verificationStatus: 'VERIFIED',
+      verificationStatus: verified ? 'VERIFIED' : 'UNVERIFIED',
+      everVerified: verified,
       events: { type: 'EVENT_TYPE', items: [...types], filter: null },
       channel: {
         type: 'HTTP',
@@ -272,6 +284,7 @@ export class FakeEventHooks {
         ...fields,
         created: at,
         lastUpdated: at,
+        everVerified: false,
       };
       this.hooks.set(hook.id, hook);
       return json(200, publicView(hook, orgUrl));
@@ -342,6 +355,7 @@ export class FakeEventHooks {
       ]);
     }
     hook.verificationStatus = 'VERIFIED';
+    hook.everVerified = true;
   }
 
   /**
@@ -355,7 +369,7 @@ export class FakeEventHooks {
   ): Promise<HookDeliverySummary[]> {
     const summaries: HookDeliverySummary[] = [];
     for (const hook of this.hooks.values()) {
-      if (hook.status !== 'ACTIVE' || hook.verificationStatus !== 'VERIFIED') continue;
+      if (hook.status !== 'ACTIVE' || !hook.everVerified) continue;
       const subscribed = events.filter((e) => hook.events.items.includes(String(e.eventType)));
       const summary = { hookId: hook.id, deliveries: 0, accepted: 0, failed: 0 };
       for (let i = 0; i < subscribed.length; i += perRequest) {
@@ -371,6 +385,14 @@ export class FakeEventHooks {
 
   private async deliverOne(hook: StoredHook, batch: LogEvent[], orgUrl: string): Promise<boolean> {
     const eventId = randomUUID();
+    const held = Date.now();
+    while (hook.verificationStatus !== 'VERIFIED' && Date.now() - held < REVERIFY_HOLD_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (hook.verificationStatus !== 'VERIFIED') {
+      this.logFailure(hook, eventId, orgUrl, 'the event hook was not verified again in time');
+      return false;
+    }
     const body = JSON.stringify({
       eventType: 'com.okta.event_hook',
       eventTypeVersion: '1.0',
@@ -394,6 +416,11 @@ export class FakeEventHooks {
     const last = attempts[attempts.length - 1]!;
     if (outcomeOf(last) === 'accepted') return true;
     const reason = `endpoint answered ${attempts.map(describeAttempt).join(' → ')}`;
+    this.logFailure(hook, eventId, orgUrl, reason);
+    return false;
+  }
+
+  private logFailure(hook: StoredHook, eventId: string, orgUrl: string, reason: string): void {
     this.deps.addToSystemLog([
       hookDeliveryFailureEvent(eventId, reason, new Date(this.deps.now()), {
         id: hook.id,
@@ -401,6 +428,5 @@ export class FakeEventHooks {
         orgUrl,
       }),
     ]);
-    return false;
   }
 }

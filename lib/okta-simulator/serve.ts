@@ -66,7 +66,6 @@ export async function serveFakeOrg(
       clients: client ? [client] : [],
       rateLimit: { limit: options.rateLimit, windowMs: 60_000 },
       linkStyle: options.linkStyle,
-      eventHooks: { [options.hookId]: options.hookTypes },
       onRequest: (line) => io.out(line),
     });
   } catch (error) {
@@ -75,6 +74,12 @@ export async function serveFakeOrg(
     }
     throw error;
   }
+  // The local stage's hook, as `hook apply` names it: apply takes it over (its endpoint, secret).
+  org.hooks.seed(options.hookId, options.hookTypes, {
+    name: 'okta-event-hooks-local',
+    uri: 'http://localhost:1337/okta-webhooks-endpoint',
+    verified: false,
+  });
   io.out(`Fake Okta org on ${org.url}: System Log, OAuth token endpoint, Event Hooks API`);
   io.out(`  OKTA_ORG_URL=${org.url}`);
   if (token !== undefined)
