@@ -2,11 +2,9 @@
  * A fake Okta org over real HTTP, for `npm run okta -- serve` and the tests: enough of Okta's
  * management API for the reconciler (DESIGN.md §8), with Okta's behaviour where it matters.
  *
- * - `GET /api/v1/logs`: polling requests (`since`, no `until`: by persistence time, `next` link
- *   always, also on an empty page) and bounded ones (`since` + `until`: by `published`, no `next`
- *   on the last page); opaque `after` cursors; `since` with `after` refused (400); `filter`
- *   (`eventType eq "…"` joined with `or`); `Link` headers as separate lines or joined; rate limits
- *   with `X-Rate-Limit-*` headers and 429 E0000047 when a window is used up, or on demand.
+ * - `GET /api/v1/logs`: the System Log (system-log-api.ts), with `Link` headers as separate
+ *   lines or joined, and rate limits with `X-Rate-Limit-*` headers and 429 E0000047 when a window
+ *   is used up, or on demand.
  * - `POST /oauth2/v1/token`: client credentials with `private_key_jwt`: checks the assertion's
  *   RS256 signature against the app's registered public key, `iss` = `sub` = client id, `aud` =
  *   this org's token URL, `exp` in the future and at most an hour away, `jti` never reused, and
@@ -16,25 +14,17 @@
  * - `POST /_simulator/events`: the simulator records events in the System Log (send --org).
  * - `POST /_simulator/emit`: events happen in the org: recorded in the System Log, then
  *   delivered to its event hooks (emit).
- *
- * Events are kept as the exact JSON text they were added with, so a test can compare what the
- * reconciler stored byte for byte.
  */
 import { type KeyObject, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { arrayElementTexts } from '../okta/json-text';
 import { FakeEventHooks } from './event-hooks-api';
+import { FakeSystemLog } from './system-log-api';
 import { EVENT_TYPES, type EventType, isEventType, oktaEvents } from './events';
 import { HttpRefusal, oauthError, oktaError } from './okta-errors';
 
 export const FAKE_ORG_DEFAULT_PORT = 7070;
-const DAY_MS = 86_400_000;
-/** Okta keeps the System Log 90 days and refuses a `since` older than 180. */
-const RETENTION_MS = 90 * DAY_MS;
-const MAX_SINCE_AGE_MS = 180 * DAY_MS;
-/** Without `since`, Okta starts seven days back. */
-const DEFAULT_SINCE_MS = 7 * DAY_MS;
 const MAX_ASSERTION_LIFETIME_S = 3600;
 const LOGS_SCOPE = 'okta.logs.read';
 const EVENT_HOOKS_SCOPE = 'okta.eventHooks.read';
@@ -99,15 +89,6 @@ export interface EmitResult {
   hooks: Array<{ hookId: string; deliveries: number; accepted: number; failed: number }>;
 }
 
-interface StoredEvent {
-  text: string;
-  uuid: string;
-  eventType: string;
-  publishedMs: number;
-  persistedMs: number;
-  seq: number;
-}
-
 interface AccessToken {
   scopes: Set<string>;
   expiresAt: number;
@@ -148,48 +129,9 @@ function toPublicKey(key: KeyObject | string): KeyObject {
   return createPublicKey(trimmed);
 }
 
-/** `eventType eq "a" or eventType eq "b"`, optionally in parentheses; undefined = no filter. */
-export function parseEventTypeFilter(filter: string | null): Set<string> | undefined {
-  if (filter === null) return undefined;
-  let text = filter.trim();
-  while (text.startsWith('(') && text.endsWith(')')) text = text.slice(1, -1).trim();
-  const types = new Set<string>();
-  for (const term of text.split(/\s+or\s+/i)) {
-    const match = /^\(?\s*eventType\s+eq\s+"([^"\\]+)"\s*\)?$/i.exec(term.trim());
-    if (!match) {
-      throw oktaError(400, 'E0000031', 'Invalid search criteria.', [
-        `The fake org understands only eventType eq "…" terms joined with or: ${term.slice(0, 80)}`,
-      ]);
-    }
-    types.add(match[1]!);
-  }
-  return types;
-}
-
-function parseTime(value: string, name: string): number {
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) {
-    throw oktaError(400, 'E0000001', 'Api validation failed: ' + name, [
-      `${name}: The date format is invalid. It must be ISO 8601.`,
-    ]);
-  }
-  return ms;
-}
-
-/** `after` cursors: opaque to clients (they only follow links), `<ms>_<seq>` here as at Okta. */
-function parseAfter(value: string): { ms: number; seq: number } {
-  const match = /^(\d+)_(\d+)$/.exec(value);
-  if (!match) {
-    throw oktaError(400, 'E0000001', 'Api validation failed: after', [
-      'after: The cursor is invalid.',
-    ]);
-  }
-  return { ms: Number(match[1]), seq: Number(match[2]) };
-}
-
 export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<FakeOrg> {
   const now = options.now ?? Date.now;
-  const events: StoredEvent[] = [];
+  const systemLog = new FakeSystemLog(now);
   const requests: RecordedRequest[] = [];
   const tokens = new Map<string, AccessToken>();
   const usedJtis = new Set<string>();
@@ -205,30 +147,14 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
       },
     ]),
   );
-  let seq = 0;
-  let lastPersisted = 0;
 
   const org = {
     requests,
     linkStyle: options.linkStyle ?? 'lines',
     rateLimit: options.rateLimit ?? { limit: 60, windowMs: 60_000 },
-    addEvents(list: ReadonlyArray<string | object>, persistedAtMs?: number) {
-      for (const item of list) {
-        const text = typeof item === 'string' ? item : JSON.stringify(item);
-        const event = JSON.parse(text) as { uuid: string; eventType: string; published: string };
-        // Persistence times only go up, even when two events arrive in the same millisecond.
-        lastPersisted = Math.max(persistedAtMs ?? now(), lastPersisted);
-        events.push({
-          text,
-          uuid: event.uuid,
-          eventType: event.eventType,
-          publishedMs: Date.parse(event.published),
-          persistedMs: lastPersisted,
-          seq: ++seq,
-        });
-      }
-    },
-    eventTexts: () => events.map((e) => e.text),
+    addEvents: (list: ReadonlyArray<string | object>, persistedAtMs?: number) =>
+      systemLog.addEvents(list, persistedAtMs),
+    eventTexts: () => systemLog.eventTexts(),
     failNext(status: number, count = 1) {
       for (let i = 0; i < count; i++) failures.push(status);
     },
@@ -323,91 +249,10 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     }
     record.auth = authenticate(req, LOGS_SCOPE);
 
-    const since = query.get('since');
-    const until = query.get('until');
-    const after = query.get('after');
-    if (since !== null && after !== null) {
-      throw oktaError(400, 'E0000001', 'Api validation failed: after', [
-        'after: The after parameter cannot be used together with since.',
-      ]);
-    }
-    const limitText = query.get('limit') ?? '100';
-    const limit = Number(limitText);
-    if (!/^\d+$/.test(limitText) || limit < 1 || limit > 1000) {
-      throw oktaError(400, 'E0000001', 'Api validation failed: limit', [
-        'limit: The limit must be between 0 and 1000.',
-      ]);
-    }
-    const sortOrder = query.get('sortOrder') ?? 'ASCENDING';
-    if (sortOrder !== 'ASCENDING') {
-      throw oktaError(400, 'E0000001', 'Api validation failed: sortOrder', [
-        'sortOrder: the fake org serves ASCENDING only.',
-      ]);
-    }
-    const sinceMs = since === null ? undefined : parseTime(since, 'since');
-    const untilMs = until === null ? undefined : parseTime(until, 'until');
-    if (sinceMs !== undefined && sinceMs < now() - MAX_SINCE_AGE_MS) {
-      throw oktaError(400, 'E0000001', 'Api validation failed: since', [
-        'since: The since parameter cannot be more than 180 days in the past.',
-      ]);
-    }
-    const types = parseEventTypeFilter(query.get('filter'));
-    const cursor = after === null ? undefined : parseAfter(after);
-    const oldest = now() - RETENTION_MS;
-    const wanted = (e: StoredEvent) =>
-      e.publishedMs >= oldest && (types === undefined || types.has(e.eventType));
-
-    let page: StoredEvent[];
-    let nextAfter: string | undefined;
-    if (untilMs === undefined) {
-      // Polling: by persistence; the cursor moves past everything scanned, matching or not.
-      page = [];
-      let last: StoredEvent | undefined;
-      for (const e of events) {
-        if (cursor ? e.seq <= cursor.seq : e.persistedMs < (sinceMs ?? now() - DEFAULT_SINCE_MS)) {
-          continue;
-        }
-        if (page.length >= limit) break;
-        last = e;
-        if (wanted(e)) page.push(e);
-      }
-      if (last) nextAfter = `${last.persistedMs}_${last.seq}`;
-      else if (cursor) nextAfter = after!;
-      else nextAfter = `${lastPersisted}_${seq}`;
-    } else {
-      // Bounded: by published, then persistence; no next link once the window is exhausted.
-      const key = (e: StoredEvent) => [e.publishedMs, e.seq] as const;
-      const matching = events
-        .filter(
-          (e) =>
-            wanted(e) &&
-            e.publishedMs < untilMs &&
-            (sinceMs === undefined || e.publishedMs >= sinceMs) &&
-            (!cursor ||
-              key(e)[0] > cursor.ms ||
-              (key(e)[0] === cursor.ms && key(e)[1] > cursor.seq)),
-        )
-        .sort((a, b) => a.publishedMs - b.publishedMs || a.seq - b.seq);
-      page = matching.slice(0, limit);
-      const last = page.at(-1);
-      if (matching.length > page.length && last) nextAfter = `${last.publishedMs}_${last.seq}`;
-    }
-
-    const self = new URL(req.url ?? '/', baseUrl(req)).toString();
-    const links = [`<${self}>; rel="self"`];
-    if (nextAfter !== undefined) {
-      const next = new URL('/api/v1/logs', baseUrl(req));
-      for (const [name, value] of query)
-        if (name !== 'since' && name !== 'after') next.searchParams.append(name, value);
-      next.searchParams.set('after', nextAfter);
-      links.push(`<${next.toString()}>; rel="next"`);
-    }
-    record.events = page.length;
-    return {
-      status: 200,
-      headers: { ...headers, Link: org.linkStyle === 'joined' ? links.join(', ') : links },
-      body: `[${page.map((e) => e.text).join(',')}]`,
-    };
+    const page = systemLog.query(query, new URL(req.url ?? '/', baseUrl(req)), baseUrl(req));
+    const links = org.linkStyle === 'joined' ? page.links.join(', ') : page.links;
+    record.events = page.count;
+    return { status: 200, headers: { ...headers, Link: links }, body: page.body };
   }
 
   async function eventHooksApi(
