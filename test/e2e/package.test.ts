@@ -308,8 +308,11 @@ it.each(STAGES)(
       OKTA_ORG_URL: stage === 'staging' ? OKTA_ORG_URL : '',
       OKTA_CLIENT_ID: stage === 'staging' ? '0oaservicereconciler' : '',
       OKTA_KEY_ID: '',
-      OKTA_EVENT_HOOK_ID: stage === 'staging' ? 'who7hphp39JoHLni81d7' : '',
-      OKTA_EVENT_TYPES: '',
+      OKTA_EVENT_HOOK_ID: '',
+      OKTA_EVENT_TYPES:
+        stage === 'staging'
+          ? 'user.lifecycle.create,user.lifecycle.deactivate,user.session.start'
+          : '',
       SYSTEM_LOG_LOOKBACK_HOURS: '24',
       SYSTEM_LOG_RATE_LIMIT_SHARE: '0.5',
     };
