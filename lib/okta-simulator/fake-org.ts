@@ -100,8 +100,16 @@ export interface FakeOrg {
   addEvents(events: ReadonlyArray<string | object>, persistedAtMs?: number): void;
   /** The exact JSON text of every event in the log, in persistence order. */
   eventTexts(): string[];
-  /** The next `count` logs requests are answered `status` (429 with rate-limit headers, 5xx). */
-  failNext(status: number, count?: number): void;
+  /**
+   * The next `count` logs requests are answered `status` (429 with rate-limit headers, 5xx);
+   * `bare` leaves the rate-limit headers out, as a proxy in front of Okta might.
+   */
+  failNext(status: number, count?: number, options?: { bare?: boolean }): void;
+  /**
+   * Misbehaviour on demand: the `next` link of a logs page is replaced by what this answers
+   * (another origin, the page itself), or left alone when it answers undefined.
+   */
+  rewriteNextLink: ((next: string, self: string) => string | undefined) | undefined;
   linkStyle: 'lines' | 'joined';
   rateLimit: { limit: number; windowMs: number };
   readonly eventHooks: Map<string, string[]>;
@@ -190,7 +198,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
   const tokens = new Map<string, AccessToken>();
   const usedJtis = new Set<string>();
   const windows = new Map<string, { start: number; used: number }>();
-  const failures: number[] = [];
+  const failures: Array<{ status: number; bare: boolean }> = [];
   const clients = new Map(
     (options.clients ?? []).map((c) => [
       c.clientId,
@@ -209,6 +217,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     linkStyle: options.linkStyle ?? 'lines',
     rateLimit: options.rateLimit ?? { limit: 60, windowMs: 60_000 },
     eventHooks: new Map(Object.entries(options.eventHooks ?? {})),
+    rewriteNextLink: undefined as FakeOrg['rewriteNextLink'],
     addEvents(list: ReadonlyArray<string | object>, persistedAtMs?: number) {
       for (const item of list) {
         const text = typeof item === 'string' ? item : JSON.stringify(item);
@@ -226,8 +235,8 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
       }
     },
     eventTexts: () => events.map((e) => e.text),
-    failNext(status: number, count = 1) {
-      for (let i = 0; i < count; i++) failures.push(status);
+    failNext(status: number, count = 1, failure: { bare?: boolean } = {}) {
+      for (let i = 0; i < count; i++) failures.push({ status, bare: failure.bare === true });
     },
   };
 
@@ -301,12 +310,15 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
   function logs(req: IncomingMessage, query: URLSearchParams, record: RecordedRequest) {
     const headers = checkRateLimit('/api/v1/logs');
     const injected = failures.shift();
-    if (injected === 429) throw rateLimited(headers);
+    if (injected?.status === 429 && injected.bare) {
+      throw oktaError(429, 'E0000047', 'API call exceeded rate limit due to too many requests.');
+    }
+    if (injected?.status === 429) throw rateLimited(headers);
     if (injected !== undefined) {
       throw new HttpRefusal(
-        injected,
-        oktaError(injected, 'E0000009', 'Internal Server Error').body,
-        headers,
+        injected.status,
+        oktaError(injected.status, 'E0000009', 'Internal Server Error').body,
+        injected.bare ? {} : headers,
       );
     }
     record.auth = authenticate(req, LOGS_SCOPE);
@@ -342,8 +354,9 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     const types = parseEventTypeFilter(query.get('filter'));
     const cursor = after === null ? undefined : parseAfter(after);
     const oldest = now() - RETENTION_MS;
+    // An event whose `published` is not a time (NaN) is kept, as Okta would keep it.
     const wanted = (e: StoredEvent) =>
-      e.publishedMs >= oldest && (types === undefined || types.has(e.eventType));
+      !(e.publishedMs < oldest) && (types === undefined || types.has(e.eventType));
 
     let page: StoredEvent[];
     let nextAfter: string | undefined;
@@ -388,7 +401,8 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
       for (const [name, value] of query)
         if (name !== 'since' && name !== 'after') next.searchParams.append(name, value);
       next.searchParams.set('after', nextAfter);
-      links.push(`<${next.toString()}>; rel="next"`);
+      const link = org.rewriteNextLink?.(next.toString(), self) ?? next.toString();
+      links.push(`<${link}>; rel="next"`);
     }
     record.events = page.length;
     return {
