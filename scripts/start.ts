@@ -10,6 +10,7 @@ import {
   LocalStackError,
   assertJava,
   assertPortFree,
+  killChildrenIfThisProcessDies,
   type RunningProcess,
   startDynamoDbLocal,
   startServerlessOffline,
@@ -54,13 +55,34 @@ async function main(): Promise<void> {
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    // A reconcile pass is aborted (it may be waiting out a 429), then the stream runner stops
+    // before the processes it reads from and invokes (running.reverse()).
     await reconcileLoop?.stop();
     for (const p of running.reverse()) await p.stop();
     // Not process.exit(): the process ends by itself once its output has drained (`| tee log`).
     process.exitCode = code;
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  const onSignal = () => {
+    if (!stopping) {
+      console.log('Stopping... (Ctrl-C again stops at once)');
+      void stopAll(0);
+      return;
+    }
+    // The exit handler of local-stack.ts kills DynamoDB Local and serverless offline on the way out.
+    console.error('npm start: stopped at once (second Ctrl-C)');
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // After a kill -9 of npm start, nothing it started may live on holding a port.
+  killChildrenIfThisProcessDies();
+  // tsx runs this file in a child process: a kill -9 of tsx alone leaves it orphaned.
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid === parentPid || stopping) return;
+    console.error('npm start: its parent process ended: stopping everything');
+    void stopAll(1);
+  }, 1000).unref();
 
   try {
     // Fail on a taken port or a missing Java before starting anything.
