@@ -38,6 +38,9 @@ const OFFLINE_NOISE = [
   /Offline \[http for lambda\]/,
 ];
 
+/** Signals this close to the first are the same Ctrl-C (npm forwards what the group got). */
+const SAME_CTRL_C_MS = 1000;
+
 /** serverless.yml's `service`: function names are <service>-<stage>-<function>. */
 const SERVICE = 'okta-event-hooks';
 
@@ -62,12 +65,16 @@ async function main(): Promise<void> {
     // Not process.exit(): the process ends by itself once its output has drained (`| tee log`).
     process.exitCode = code;
   };
+  let firstSignalAt = 0;
   const onSignal = () => {
     if (!stopping) {
+      firstSignalAt = Date.now();
       console.log('Stopping... (Ctrl-C again stops at once)');
       void stopAll(0);
       return;
     }
+    // One Ctrl-C can arrive twice: from the terminal to the whole group, and forwarded by npm.
+    if (Date.now() - firstSignalAt < SAME_CTRL_C_MS) return;
     // The exit handler of local-stack.ts kills DynamoDB Local and serverless offline on the way out.
     console.error('npm start: stopped at once (second Ctrl-C)');
     process.exit(130);
@@ -76,7 +83,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   // After a kill -9 of npm start, nothing it started may live on holding a port.
   killChildrenIfThisProcessDies();
-  // tsx runs this file in a child process: a kill -9 of tsx alone leaves it orphaned.
+  // A kill -9 of the process that started this one (npm, or the tsx CLI) leaves it orphaned.
   const parentPid = process.ppid;
   setInterval(() => {
     if (process.ppid === parentPid || stopping) return;

@@ -59,7 +59,9 @@ it('Ctrl-C aborts a reconcile pass waiting out a 429 and stops everything', asyn
   const started = await startWaitingOn429();
   const pids = pidsOf(started.output());
   expect(pids).toHaveLength(2);
+  // One Ctrl-C under npm start arrives twice: the terminal's to the group, and npm's forward.
   process.kill(-started.child.pid!, 'SIGINT');
+  process.kill(started.child.pid!, 'SIGINT');
   // The pass would wait 60 s per 429, up to 20 times: stopping must not wait for it.
   expect(await exitWithin(started, 45_000)).toBe(0);
   expect(started.output()).toMatch(/Stopping\.\.\. \(Ctrl-C again stops at once\)/);
@@ -76,6 +78,8 @@ it('a second Ctrl-C stops at once when stopping hangs', async () => {
   process.kill(-offlinePid, 'SIGSTOP');
   process.kill(-started.child.pid!, 'SIGINT');
   await waitFor(() => started.output().includes('Stopping...'), 30_000, 'the first Ctrl-C');
+  // A second Ctrl-C, more than a second after the first (closer ones are the same Ctrl-C).
+  await new Promise((r) => setTimeout(r, 1500));
   process.kill(-started.child.pid!, 'SIGINT');
   expect(await exitWithin(started, 30_000)).toBe(130);
   expect(started.output()).toContain('npm start: stopped at once (second Ctrl-C)');
@@ -93,7 +97,7 @@ describe('after kill -9, nothing npm start started lives on holding a port', () 
     await expect(assertPortFree(port, 'serverless offline')).resolves.toBeUndefined();
   }, 240_000);
 
-  it('of its leader only (tsx, whose child runs scripts/start.ts)', async () => {
+  it('of scripts/start.ts alone (the watchdog, in a group of its own, sees it go)', async () => {
     const started = await startWaitingOn429();
     const pids = pidsOf(started.output());
     expect(pids).toHaveLength(2);

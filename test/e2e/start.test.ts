@@ -18,14 +18,12 @@ import { startWebhookReceiver } from '../../lib/okta-simulator/receive';
 const FORWARD_SECRET =
   'whsec_' + Buffer.from('the start test forward secret!!!').toString('base64');
 
-const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
-
 function start(env: NodeJS.ProcessEnv): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, [TSX, 'scripts/start.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, OKTA_AUTH_SECRET: '', HOOKDECK_SIGNING_SECRET: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

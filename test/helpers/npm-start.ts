@@ -1,9 +1,6 @@
 /** `npm start` (scripts/start.ts) in its own process group, as a terminal runs a foreground job. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/store/table-definition';
-
-const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 export interface NpmStart {
   child: ChildProcess;
@@ -12,7 +9,8 @@ export interface NpmStart {
 }
 
 export function npmStart(env: NodeJS.ProcessEnv): NpmStart {
-  const child = spawn(process.execPath, [TSX, 'scripts/start.ts'], {
+  // What `npm start` runs (package.json): one process, no tsx CLI relaying signals to a child.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, OKTA_AUTH_SECRET: '', HOOKDECK_SIGNING_SECRET: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
