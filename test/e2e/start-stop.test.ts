@@ -59,8 +59,9 @@ it('Ctrl-C aborts a reconcile pass waiting out a 429 and stops everything', asyn
   const started = await startWaitingOn429();
   const pids = pidsOf(started.output());
   expect(pids).toHaveLength(2);
-  // One Ctrl-C under npm start arrives twice: the terminal's to the group, and npm's forward.
+  // One Ctrl-C under npm start arrives twice: the terminal's to the group, then npm's forward.
   process.kill(-started.child.pid!, 'SIGINT');
+  await waitFor(() => started.output().includes('Stopping...'), 30_000, 'the Ctrl-C');
   process.kill(started.child.pid!, 'SIGINT');
   // The pass would wait 60 s per 429, up to 20 times: stopping must not wait for it.
   expect(await exitWithin(started, 45_000)).toBe(0);
