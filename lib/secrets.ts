@@ -17,6 +17,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { awsCallRecordingOn, recordAwsCall, resourcesOf } from './aws/call-recorder';
 import { type AwsCredentials, signedJsonPostHeaders } from './aws/sigv4';
 import { type Config, awsCredentialsFromEnv } from './config';
 import { ConfigError, SecretsUnavailableError } from './errors';
@@ -138,7 +139,10 @@ async function getParametersOnce(
   signal: AbortSignal,
 ): Promise<GetParametersOutput> {
   const url = ssmUrl(config);
-  const body = JSON.stringify({ Names: names, WithDecryption: true });
+  const input = { Names: names, WithDecryption: true };
+  if (awsCallRecordingOn())
+    recordAwsCall('ssm', 'GetParameters', resourcesOf('ssm', config.region, input));
+  const body = JSON.stringify(input);
   const headers = signedJsonPostHeaders(
     url,
     {

@@ -46,7 +46,8 @@ const SERVICE = 'okta-event-hooks';
 
 async function main(): Promise<void> {
   loadDotEnv();
-  // The deployed runtime is Node 22; on a Node 20 laptop the SDK's upgrade notice is only noise.
+  // npm scripts run on the deployed runtime's Node (package.json's node-* packages); run directly on
+  // an older Node, the SDK's upgrade notice is only noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const httpPort = port('PORT', 1337);
   const dynamoPort = port('DYNAMODB_LOCAL_PORT', 8000);

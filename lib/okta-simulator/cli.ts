@@ -18,7 +18,7 @@ import {
 import { EVENT_HOOK_ID, EVENT_TYPES, type EventType, isEventType, previewEnvelope } from './events';
 import { localEventsSource } from '../cli/events-cli';
 import { arrayElementTexts } from '../okta/json-text';
-import { parseTime } from '../store/event-queries';
+import { parseTime } from '../store/query-parameters';
 import { ReadApiClient } from '../read-api/read-api-client';
 import { replay } from './replay';
 import { type PlannedRequest, planSend, runSend } from './send';

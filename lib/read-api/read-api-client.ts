@@ -3,7 +3,9 @@
  * as they read the local table. Event JSON is taken from the response text as sent, not
  * re-serialised, so it stays exact.
  */
-import type { DeliveryQuery, DeliveryRecord, EventQuery, Page } from '../store/event-queries';
+import type { DeliveryQuery, DeliveryRecord } from '../store/delivery-queries';
+import type { EventQuery } from '../store/keyed-query';
+import type { Page } from '../store/query-parameters';
 import { arrayElementTexts } from '../okta/json-text';
 import type { OutcomeQuery } from '../reactions/outcome-queries';
 import type { ReactionOutcome } from '../reactions/outcomes';
