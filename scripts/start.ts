@@ -10,6 +10,7 @@ import {
   LocalStackError,
   assertJava,
   assertPortFree,
+  killChildrenIfThisProcessDies,
   type RunningProcess,
   startDynamoDbLocal,
   startServerlessOffline,
@@ -37,6 +38,9 @@ const OFFLINE_NOISE = [
   /Offline \[http for lambda\]/,
 ];
 
+/** Signals this close to the first are the same Ctrl-C (npm forwards what the group got). */
+const SAME_CTRL_C_MS = 1000;
+
 /** serverless.yml's `service`: function names are <service>-<stage>-<function>. */
 const SERVICE = 'okta-event-hooks';
 
@@ -58,13 +62,38 @@ async function main(): Promise<void> {
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    // A reconcile pass is aborted (it may be waiting out a 429), then the stream runner stops
+    // before the processes it reads from and invokes (running.reverse()).
     await reconcileLoop?.stop();
     for (const p of running.reverse()) await p.stop();
     // Not process.exit(): the process ends by itself once its output has drained (`| tee log`).
     process.exitCode = code;
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  let firstSignalAt = 0;
+  const onSignal = () => {
+    if (!stopping) {
+      firstSignalAt = Date.now();
+      console.log('Stopping... (Ctrl-C again stops at once)');
+      void stopAll(0);
+      return;
+    }
+    // One Ctrl-C can arrive twice: from the terminal to the whole group, and forwarded by npm.
+    if (Date.now() - firstSignalAt < SAME_CTRL_C_MS) return;
+    // The exit handler of local-stack.ts kills DynamoDB Local and serverless offline on the way out.
+    console.error('npm start: stopped at once (second Ctrl-C)');
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // After a kill -9 of npm start, nothing it started may live on holding a port.
+  killChildrenIfThisProcessDies();
+  // A kill -9 of the process that started this one (npm, or the tsx CLI) leaves it orphaned.
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid === parentPid || stopping) return;
+    console.error('npm start: its parent process ended: stopping everything');
+    void stopAll(1);
+  }, 1000).unref();
 
   try {
     // Fail on a taken port or a missing Java before starting anything.

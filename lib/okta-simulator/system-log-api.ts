@@ -105,8 +105,16 @@ export class FakeSystemLog {
     return this.events.map((e) => e.text);
   }
 
-  /** One page of `GET /api/v1/logs?query`; `self` is the request's URL, `baseUrl` the org's. */
-  query(query: URLSearchParams, self: URL, baseUrl: string): LogPageAnswer {
+  /**
+   * One page of `GET /api/v1/logs?query`; `self` is the request's URL, `baseUrl` the org's;
+   * `rewriteNextLink` misbehaves on demand (FakeOrg.rewriteNextLink).
+   */
+  query(
+    query: URLSearchParams,
+    self: URL,
+    baseUrl: string,
+    rewriteNextLink?: (next: string, self: string) => string | undefined,
+  ): LogPageAnswer {
     const since = query.get('since');
     const until = query.get('until');
     const after = query.get('after');
@@ -138,8 +146,9 @@ export class FakeSystemLog {
     const types = parseEventTypeFilter(query.get('filter'));
     const cursor = after === null ? undefined : parseAfter(after);
     const oldest = this.now() - RETENTION_MS;
+    // An event whose `published` is not a time (NaN) is kept, as Okta would keep it.
     const wanted = (e: StoredEvent) =>
-      e.publishedMs >= oldest && (types === undefined || types.has(e.eventType));
+      !(e.publishedMs < oldest) && (types === undefined || types.has(e.eventType));
 
     let page: StoredEvent[];
     let nextAfter: string | undefined;
@@ -185,7 +194,8 @@ export class FakeSystemLog {
       for (const [name, value] of query)
         if (name !== 'since' && name !== 'after') next.searchParams.append(name, value);
       next.searchParams.set('after', nextAfter);
-      links.push(`<${next.toString()}>; rel="next"`);
+      const link = rewriteNextLink?.(next.toString(), self.toString()) ?? next.toString();
+      links.push(`<${link}>; rel="next"`);
     }
     return { links, body: `[${page.map((e) => e.text).join(',')}]`, count: page.length };
   }

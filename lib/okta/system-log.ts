@@ -155,7 +155,7 @@ export class SystemLogClient {
   }
 
   /** Okta's links point at the org itself; anything else would receive our credentials. */
-  private assertOrgUrl(url: string): void {
+  assertOrgUrl(url: string): void {
     let origin: string;
     try {
       origin = new URL(url).origin;

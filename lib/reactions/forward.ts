@@ -2,7 +2,8 @@
  * `forward`: POSTs each matching event, exactly as stored, to FORWARD_URL, signed as Standard
  * Webhooks (standardwebhooks.com) specifies, so any of its libraries verifies it:
  *
- *   webhook-id: <the event's uuid>          (the same on every retry: receivers dedupe by it)
+ *   webhook-id: <the event's uuid>          (the same on every retry: receivers dedupe by it;
+ *                                            escaped when not header-safe, see webhookId)
  *   webhook-timestamp: <epoch seconds of this attempt>
  *   webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>
  *
@@ -62,6 +63,27 @@ export function forwardUrl(config: Config): URL {
   return url;
 }
 
+/** Visible ASCII but `%`: sent as is. Anything else (a control character) cannot be a header. */
+const HEADER_SAFE_ID = /^[\x21-\x24\x26-\x7e]+$/;
+
+/**
+ * The `webhook-id` of an event: its uuid when header-safe (always, for Okta's uuids); otherwise
+ * each other UTF-16 unit as `%XXXX`. Stable across retries, and unique: an escaped id holds a
+ * `%`, which a uuid sent as is never does, and `%XXXX` decodes one way only.
+ */
+export function webhookId(uuid: string): string {
+  if (HEADER_SAFE_ID.test(uuid)) return uuid;
+  let id = '';
+  for (let i = 0; i < uuid.length; i++) {
+    const unit = uuid.charCodeAt(i);
+    id +=
+      unit >= 0x21 && unit <= 0x7e && unit !== 0x25
+        ? uuid[i]
+        : `%${unit.toString(16).toUpperCase().padStart(4, '0')}`;
+  }
+  return id;
+}
+
 /** The request for one attempt (headers and body exactly as sent). */
 export function forwardRequest(
   config: Config,
@@ -75,15 +97,16 @@ export function forwardRequest(
     throw new ConfigError('FORWARD_SECRET is not set: forwarded events must be signed');
   }
   const timestamp = Math.floor(now / 1000);
+  const id = webhookId(uuid);
   return {
     url,
     body,
     headers: {
       'content-type': 'application/json',
       'user-agent': 'okta-event-hooks-forward',
-      'webhook-id': uuid,
+      'webhook-id': id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': standardWebhookSignature(secrets, uuid, timestamp, body),
+      'webhook-signature': standardWebhookSignature(secrets, id, timestamp, body),
     },
   };
 }
@@ -91,6 +114,32 @@ export function forwardRequest(
 /** Why an attempt failed, naming the receiver by origin only: a URL may hold a token. */
 export class ForwardError extends Error {
   override name = 'ForwardError';
+}
+
+/** What is read of a receiver's answer: only its status counts, and the function has 256 MB. */
+export const MAX_RESPONSE_BYTES = 4096;
+
+/**
+ * Reads a small answer to its end (the connection can then be reused); a larger one is cut off
+ * after MAX_RESPONSE_BYTES by cancelling the body, which closes the connection.
+ */
+async function discardBody(response: Response): Promise<void> {
+  const reader = response.body?.getReader();
+  if (!reader) return;
+  let read = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+      if (read >= MAX_RESPONSE_BYTES) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // A body cut short (or aborted by the same signal) changes nothing: the status decides.
+  }
 }
 
 export async function postEvent(
@@ -120,8 +169,7 @@ export async function postEvent(
     }
     throw new ForwardError(`cannot reach ${origin} (${err.cause?.code ?? err.message})`);
   }
-  // Read the body (bounded by the same signal) so the connection can be reused.
-  await response.arrayBuffer().catch(() => undefined);
+  await discardBody(response);
   if (response.status < 200 || response.status > 299) {
     throw new ForwardError(`${origin} answered ${response.status}`);
   }

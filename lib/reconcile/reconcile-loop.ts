@@ -1,7 +1,8 @@
 /**
  * `npm start`'s stand-in for the deployed schedule: a pass at start, then one every interval,
- * one at a time, each logging its line. Stopping waits for a running pass to end (its cursor is
- * saved after every page, so even an interrupted pass loses nothing).
+ * one at a time, each logging its line. Stopping aborts a running pass (a rate-limit wait, a
+ * request, a write) and waits for it to end: its cursor is saved after every page, so the
+ * interrupted pass loses nothing.
  */
 import type { Config } from '../config';
 import { logReconcile } from '../logger';
@@ -15,8 +16,9 @@ export function startReconcileLoop(config: Config, intervalMs: number): { stop()
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  const abort = new AbortController();
   const pass = async () => {
-    const result = await reconciler.run(config);
+    const result = await reconciler.run(config, { signal: abort.signal });
     logReconcile(passLog(result), config.logFormat);
   };
   const tick = () => {
@@ -30,6 +32,7 @@ export function startReconcileLoop(config: Config, intervalMs: number): { stop()
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      abort.abort(new Error('npm start is stopping'));
       await running;
       dynamodb.destroy();
     },

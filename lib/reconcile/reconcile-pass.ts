@@ -29,13 +29,25 @@ import { CursorConflictError, CursorStore, type ReconcileCursor } from './cursor
 export const PAGE_RESERVE_MS = 45_000;
 /** When the query changes (other event types), the new one starts this far before where the old one was complete. */
 const REQUERY_OVERLAP_MS = 15 * 60_000;
+/** Pages in a row holding only events this pass read already: Okta is going round in circles. */
+export const MAX_PAGES_WITHOUT_NEW_EVENTS = 5;
+/** How many recent pages' uuids a page is compared with (bounded: a pass may read 400,000). */
+const RECENT_PAGES_REMEMBERED = 20;
+/** How a user moves a cursor that cannot be followed: a fresh polling query from a time. */
+export const CURSOR_RESET_HINT =
+  'to start again from a time, run `npm run reconcile -- --since <ISO 8601 time>`';
+
+/** Okta's paging cannot be followed (a foreign or circular link): the pass stops, cursor kept. */
+export class PagingError extends Error {
+  override name = 'PagingError';
+}
 
 export type PassStatus =
   /** An empty page: everything Okta has persisted so far is stored. */
   | 'caught-up'
   /** A bounded request (--until) ran to its last page. */
   | 'done'
-  /** Stopped before the deadline, cursor saved; the next pass goes on from there. */
+  /** Stopped before the deadline or when asked to (Ctrl-C), cursor saved; the next pass goes on from there. */
   | 'deadline'
   | 'failed';
 
@@ -84,6 +96,8 @@ export interface PassOptions {
   pageReserveMs?: number;
   /** Events per page (Okta's largest, 1000, unless a test wants many pages of few events). */
   pageSize?: number;
+  /** Aborting it stops the pass at once (a wait, a request, a write), the cursor as last saved. */
+  signal?: AbortSignal;
   onPage?: (progress: PassResult) => void;
 }
 
@@ -127,7 +141,7 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
     result.ms = now() - started;
     return result;
   };
-  const request = { deadline: options.deadline };
+  const request = { deadline: options.deadline, signal: options.signal };
 
   try {
     const types = options.eventHookId
@@ -167,14 +181,21 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
           started - options.lookbackHours * 3_600_000,
         );
       }
-      url =
-        since === undefined
-          ? cursor!.nextUrl
-          : client.logsUrl({ since: new Date(since), filter, limit: options.pageSize });
-      completeUntil = since ?? Date.parse(cursor!.completeUntil);
+      if (since === undefined) {
+        // A cursor saved before links were checked may point elsewhere: say how to move it.
+        assertFollowable(client, cursor!.nextUrl, 'the saved cursor');
+        url = cursor!.nextUrl;
+      } else {
+        url = client.logsUrl({ since: new Date(since), filter, limit: options.pageSize });
+      }
+      const saved = Date.parse(cursor?.completeUntil ?? '');
+      completeUntil = since ?? (Number.isFinite(saved) ? Math.min(saved, started) : started);
     }
     let version = cursor?.version ?? 0;
     const reserve = options.pageReserveMs ?? PAGE_RESERVE_MS;
+    const requested = new Set<string>();
+    const recentPages: Array<Set<string>> = [];
+    let pagesWithoutNewEvents = 0;
 
     for (;;) {
       if (options.deadline !== undefined && now() + reserve > options.deadline) {
@@ -182,29 +203,52 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
         result.reason = 'the function is about to time out';
         break;
       }
+      if (requested.has(url)) {
+        throw new PagingError(
+          `Okta's next link leads back to a page this pass already read (${describeLink(url)}): stopping the pass; ${CURSOR_RESET_HINT} if it persists`,
+        );
+      }
+      requested.add(url);
       const requestedAt = now();
       const page = await client.logPage(url, request);
       result.pages++;
       result.read += page.events.length;
 
       const toStore: ParsedEvent[] = [];
-      let newest = '';
+      let newest: number | undefined;
+      const uuids = new Set<string>();
+      let newToPass = false;
       for (const parsed of page.events) {
         const { event } = parsed;
-        if (event.published > newest) newest = event.published;
+        // Only a real time moves the cursor: "zzzz-not-a-time" would sort after every date.
+        const published = Date.parse(event.published);
+        if (Number.isFinite(published) && (newest === undefined || published > newest)) {
+          newest = published;
+        }
+        uuids.add(event.uuid);
+        if (!recentPages.some((seen) => seen.has(event.uuid))) newToPass = true;
         if (isHookDeliveryFailure(event, options.eventHookId)) result.hookDeliveryFailures++;
         if (!storedTypes || storedTypes.has(event.eventType)) toStore.push(parsed);
         else result.notStored++;
       }
-      if (newest && (!result.newestPublished || newest > result.newestPublished)) {
-        result.newestPublished = newest;
+      if (
+        newest !== undefined &&
+        (!result.newestPublished || newest > Date.parse(result.newestPublished))
+      ) {
+        result.newestPublished = new Date(newest).toISOString();
       }
+      recentPages.push(uuids);
+      if (recentPages.length > RECENT_PAGES_REMEMBERED) recentPages.shift();
+      pagesWithoutNewEvents = page.events.length > 0 && !newToPass ? pagesWithoutNewEvents + 1 : 0;
 
       if (toStore.length > 0) {
-        const signal =
-          options.deadline === undefined
-            ? undefined
-            : AbortSignal.timeout(Math.max(options.deadline - now(), 1));
+        const signals = [
+          ...(options.deadline === undefined
+            ? []
+            : [AbortSignal.timeout(Math.max(options.deadline - now(), 1))]),
+          ...(options.signal ? [options.signal] : []),
+        ];
+        const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
         if (signal) setMaxListeners(0, signal); // one listener per concurrent write
         // The event store skips what is stored already (one read for the page), writes the
         // rest with the conditional put, and keeps the first receipt.
@@ -221,6 +265,7 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
             signal,
           )
           .catch((error: unknown) => {
+            if (options.signal?.aborted) throw options.signal.reason;
             if (signal?.aborted) throw new DeadlineReached('storing a page ran into the deadline');
             throw error;
           });
@@ -232,10 +277,14 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
       if (exhausted) {
         completeUntil = requestedAt;
       } else if (result.newestPublished) {
-        completeUntil = Math.max(completeUntil, Date.parse(result.newestPublished));
+        // Never past the request: an event dated in the future proves nothing about the rest.
+        const newestRead = Math.min(Date.parse(result.newestPublished), requestedAt);
+        completeUntil = Math.max(completeUntil, newestRead);
       }
       // Polling pages always carry `next`; should one not, this page is read again next time.
       const nextUrl = page.next ?? url;
+      // Checked before it is saved: a cursor that cannot be followed would stop every later pass.
+      if (page.next !== undefined) assertFollowable(client, page.next, "Okta's next link");
       if (!bounded) {
         const saved = {
           nextUrl,
@@ -251,10 +300,18 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
         result.status = bounded ? 'done' : 'caught-up';
         break;
       }
+      if (pagesWithoutNewEvents >= MAX_PAGES_WITHOUT_NEW_EVENTS) {
+        throw new PagingError(
+          `Okta answered ${pagesWithoutNewEvents} pages in a row holding only events this pass had read already: stopping the pass (cursor saved); ${CURSOR_RESET_HINT} if it persists`,
+        );
+      }
       url = nextUrl;
     }
   } catch (error) {
-    if (error instanceof DeadlineReached) {
+    if (options.signal?.aborted) {
+      result.status = 'deadline';
+      result.reason = 'stopped on request; the cursor is saved up to the last page stored';
+    } else if (error instanceof DeadlineReached) {
       result.status = 'deadline';
       result.reason = error.message;
     } else {
@@ -264,6 +321,24 @@ export async function reconcilePass(deps: PassDeps, options: PassOptions): Promi
     }
   }
   return finish();
+}
+
+/** A link the client will not follow (another origin) fails the pass, saying how to recover. */
+function assertFollowable(client: SystemLogClient, url: string, what: string): void {
+  try {
+    client.assertOrgUrl(url);
+  } catch (error) {
+    throw new PagingError(
+      `${what} cannot be followed: ${(error as Error).message}; the cursor stays at the last good page; ${CURSOR_RESET_HINT}`,
+    );
+  }
+}
+
+/** A link in a line, as the URL parser encodes it (no raw control character), cut short. */
+function describeLink(url: string): string {
+  const parsed = new URL(url);
+  const text = parsed.pathname + parsed.search;
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 /** A pass that has done nothing yet; `failedPass` when it could not even start. */
@@ -314,7 +389,7 @@ export function passLog(result: PassResult): ReconcileLog {
 
 /** One line for the log and the CLI: our own words and Okta's error summary, never a secret. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof CursorConflictError) return error.message;
+  if (error instanceof CursorConflictError || error instanceof PagingError) return error.message;
   if (error instanceof StorageUnavailableError) return error.message;
   const err = error as Error & { name?: string };
   if (err?.name === 'ResourceNotFoundException') return 'the events table does not exist';

@@ -71,7 +71,7 @@ export function createSystemLogClient(
 
 export type RunOptions = Pick<
   PassOptions,
-  'since' | 'until' | 'deadline' | 'onPage' | 'pageReserveMs'
+  'since' | 'until' | 'deadline' | 'onPage' | 'pageReserveMs' | 'signal'
 >;
 
 /** Runs passes for one container or process, reusing the Okta client while config is unchanged. */

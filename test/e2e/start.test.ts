@@ -18,14 +18,12 @@ import { startWebhookReceiver } from '../../lib/okta-simulator/receive';
 const FORWARD_SECRET =
   'whsec_' + Buffer.from('the start test forward secret!!!').toString('base64');
 
-const TSX = join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs');
-
 function start(env: NodeJS.ProcessEnv): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, [TSX, 'scripts/start.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, OKTA_AUTH_SECRET: '', HOOKDECK_SIGNING_SECRET: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -161,8 +159,11 @@ it('exits 1 with one line when the port is taken', async () => {
   try {
     const run = start({ PORT: String(port), DYNAMODB_LOCAL_PORT: String(await freePort()) });
     expect(await run.exited).toBe(1);
-    expect(run.output().trim()).toBe(
-      `npm start: Port ${port} (serverless offline) is already in use: stop whatever holds it or choose another port.`,
+    // The pid holding the port is named: here, this test's own.
+    expect(run.output().trim()).toMatch(
+      new RegExp(
+        `^npm start: Port ${port} \\(serverless offline\\) is already in use by pid ${process.pid} \\(node [^)]*\\): stop whatever holds it or choose another port\\.$`,
+      ),
     );
   } finally {
     server.close();

@@ -54,6 +54,8 @@ export async function startTestStreams(
     consumers?: StreamConsumer[];
     remainingMs?: number;
     retryBaseMs?: number;
+    checkpointFile?: string;
+    onLine?: (line: string) => void;
   } = {},
 ): Promise<TestStreams> {
   const handlers = options.handlers ?? {
@@ -67,5 +69,7 @@ export async function startTestStreams(
     invoke: inProcessInvoker(handlers, options.remainingMs),
     consumers: options.consumers ?? streamConsumers().filter((c) => c.name in handlers),
     retryBaseMs: options.retryBaseMs ?? 10,
+    checkpointFile: options.checkpointFile,
+    onLine: options.onLine,
   });
 }

@@ -3,6 +3,9 @@
  * side by side and independently, so a consumer that is slow or retrying (react, waiting for a
  * receiver that is down) never holds back another (store, which must keep storing events).
  */
+import { linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { StreamConsumer } from '../../lib/local/stream-runner';
@@ -110,4 +113,85 @@ it('idle() waits for every consumer, the slow one included', async () => {
   } finally {
     await streams.stop();
   }
+});
+
+describe('the checkpoint file (.dynamodb/stream-checkpoints.json under npm start)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stream-checkpoints-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const put = (table: string, pk: string) =>
+    db.client.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, sk: { S: 'X' } } }),
+    );
+
+  it('a torn file is reported in one line and the stream is read again from its oldest record', async () => {
+    const table = await db.newTable();
+    await put(table, 'E');
+    const file = join(dir, 'stream-checkpoints.json');
+    writeFileSync(file, '{"arn:aws:dynamodb:ddblocal:000000000000:table/x/stream/2026|sto');
+    const saw: string[] = [];
+    const lines: string[] = [];
+    const streams = await startTestStreams(db, table, {
+      handlers: {
+        fast: async (event) => {
+          saw.push(...keysOf(event));
+          return { batchItemFailures: [] };
+        },
+      },
+      consumers: [consumer('fast')],
+      checkpointFile: file,
+      onLine: (line) => lines.push(line),
+    });
+    try {
+      await streams.idle();
+      expect(saw).toEqual(['E']);
+      expect(lines).toEqual([
+        expect.stringMatching(
+          /^stream: WARNING: ignoring .*stream-checkpoints\.json \(.*JSON.*\); reading the stream again from its oldest record \(storing is idempotent\)$/,
+        ),
+      ]);
+      // The torn file is replaced by a whole one.
+      expect(Object.values(JSON.parse(readFileSync(file, 'utf8')))).toHaveLength(1);
+    } finally {
+      await streams.stop();
+    }
+  });
+
+  it('a save replaces the file whole (temp file and rename), never rewriting it in place', async () => {
+    const table = await db.newTable();
+    const file = join(dir, 'stream-checkpoints.json');
+    const saw: string[] = [];
+    const streams = await startTestStreams(db, table, {
+      handlers: {
+        fast: async (event) => {
+          saw.push(...keysOf(event));
+          return { batchItemFailures: [] };
+        },
+      },
+      consumers: [consumer('fast')],
+      checkpointFile: file,
+    });
+    try {
+      await put(table, 'F');
+      await waitFor(() => saw.includes('F'));
+      await streams.idle();
+      // A second name for the file as saved: an in-place write would change what it reads too,
+      // and a crash during that write would leave it torn.
+      const before = readFileSync(file, 'utf8');
+      linkSync(file, join(dir, 'previous.json'));
+      await put(table, 'G');
+      await waitFor(() => saw.includes('G'));
+      await streams.idle();
+      expect(readFileSync(join(dir, 'previous.json'), 'utf8')).toBe(before);
+      expect(readFileSync(file, 'utf8')).not.toBe(before);
+      expect(readdirSync(dir).sort()).toEqual(['previous.json', 'stream-checkpoints.json']);
+    } finally {
+      await streams.stop();
+    }
+  });
 });
