@@ -145,6 +145,16 @@ function servePage(request: HttpRequest, assets: UiAssets): HttpResponse {
   };
 }
 
+/** 308 to `path` with the same query: the method (GET) is kept, and browsers cache it. */
+function redirectTo(path: string, request: HttpRequest): HttpResponse {
+  const query = new URLSearchParams(request.query).toString();
+  return {
+    statusCode: 308,
+    headers: { location: query ? `${path}?${query}` : path, 'cache-control': 'no-cache' },
+    body: '',
+  };
+}
+
 function serveAsset(request: HttpRequest, assets: UiAssets, name: string): HttpResponse {
   if (request.method !== 'GET') throw methodNotAllowed('GET');
   const file = Object.hasOwn(assets.files, name) ? assets.files[name] : undefined;
@@ -173,7 +183,11 @@ export function createUiHandler(
     () => 'unauthenticated',
     async ({ request, config, log }) => {
       const path = request.path.replace(/\/+$/, '');
-      if (path === '/ui') return servePage(request, deps.assets);
+      if (path === '/ui') {
+        // The page's files are relative (ui/assets/...): under /ui/ they would not resolve.
+        if (request.path !== path) return redirectTo(path, request);
+        return servePage(request, deps.assets);
+      }
       const asset = /^\/ui\/assets\/([^/]+)$/.exec(path);
       if (asset) return serveAsset(request, deps.assets, asset[1]!);
       if (path === '/ui/session') {

@@ -335,6 +335,14 @@ describe('the ui function', () => {
     expect((await call('POST', '/ui')).statusCode).toBe(405);
   });
 
+  it('redirects /ui/ to /ui, whose relative file URLs resolve', async () => {
+    const slash = await call('GET', '/ui/', {}, undefined, { view: 'deliveries' });
+    expect(slash.statusCode).toBe(308);
+    expect(slash.headers).toMatchObject({ location: '/ui?view=deliveries' });
+    expect(slash.body).toBe('');
+    expect((await call('GET', '/ui//')).headers).toMatchObject({ location: '/ui' });
+  });
+
   it('signs in with a token into a cookie holding a signed expiry, and signs out', async () => {
     expect(JSON.parse((await call('GET', '/ui/session')).body!)).toEqual({
       tokenRequired: true,
