@@ -159,6 +159,19 @@ function fractionOf(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
+ * Refuses a URL that credentials would travel to in clear text: https, or http:// to this
+ * machine only. `name` and `raw` are for the one-line error.
+ */
+export function assertCredentialSafe(url: URL, name: string, raw = url.href): void {
+  const local = LOCAL_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    throw new ConfigError(
+      `${name} must be an https:// URL (http:// only for localhost), got "${raw}"`,
+    );
+  }
+}
+
+/**
  * An Okta org URL as `https://host[:port]`, nothing after it. `http://` only for localhost (the
  * simulator's fake org, tests): credentials never travel in clear text to anything else.
  */
@@ -171,12 +184,7 @@ export function parseOrgUrl(raw: string, name = 'OKTA_ORG_URL'): string {
       `${name} must be the org's URL, such as https://acme.okta.com, got "${raw}"`,
     );
   }
-  const local = LOCAL_HOSTS.has(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
-    throw new ConfigError(
-      `${name} must be an https:// URL (http:// only for localhost), got "${raw}"`,
-    );
-  }
+  assertCredentialSafe(url, name, raw);
   if (
     url.username ||
     url.password ||
