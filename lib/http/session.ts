@@ -62,6 +62,25 @@ export function sessionCookie(cookieHeader: string | undefined): string | undefi
 }
 
 /**
+ * True when a browser says the request comes from a page of another origin: `Sec-Fetch-Site`
+ * other than same-origin or none (typed or bookmarked), or an `Origin` whose host is not ours.
+ * SameSite=Strict does not separate origins of one site (another port of localhost, another
+ * subdomain), so requests carrying the session cookie are refused on this. Scripts and curl send
+ * neither header.
+ */
+export function isCrossOrigin(headers: Record<string, string>): boolean {
+  const site = headers['sec-fetch-site']?.trim().toLowerCase();
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  const origin = headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== headers.host;
+  } catch {
+    return true; // "null" (a sandboxed or file: page) and anything unparsable
+  }
+}
+
+/**
  * Whether the browser reached us over https. API Gateway only serves https and says so in
  * X-Forwarded-Proto; serverless offline serves plain http on the local stage.
  */

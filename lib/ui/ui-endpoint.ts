@@ -19,6 +19,7 @@ import {
   withCookie,
 } from '../http/http';
 import {
+  isCrossOrigin,
   isHttps,
   sessionClearCookie,
   sessionCookie,
@@ -59,15 +60,7 @@ function sessionState(request: HttpRequest, config: Config, nowMs: number): Sess
  * Origin with such requests; the cookie's SameSite=Strict already keeps other sites' out).
  */
 function assertSameOrigin(request: HttpRequest): void {
-  const origin = request.headers.origin;
-  if (origin === undefined) return; // not a browser: curl and scripts send no Origin
-  let host: string | undefined;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    host = undefined;
-  }
-  if (host === undefined || host !== request.headers.host) {
+  if (isCrossOrigin(request.headers)) {
     throw new RequestError(
       403,
       'cross_origin',
