@@ -8,6 +8,7 @@
 import { authenticateReader } from '../http/auth';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
+import { FailureLimiter } from '../http/failure-limiter';
 import { RequestError } from '../errors';
 import { EventQueries, parseDeliveryStatus, parseLimit, parseTime } from '../store/event-queries';
 import {
@@ -94,12 +95,21 @@ export function listOptions(params: Record<string, string | undefined>) {
   };
 }
 
-export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueries } = {}) {
+export function createReadApiHandler(
+  deps: EndpointDeps & { queries?: EventQueries; failures?: FailureLimiter } = {},
+) {
   let queries = deps.queries; // one client per container, made on first use
+  const failures = deps.failures ?? new FailureLimiter(); // per container: see its file
 
   const endpoint = createEndpoint(
     deps,
-    (request, config) => authenticateReader(request.headers, config),
+    // Wrong bearer tokens are throttled per source; the session cookie is not a guessable secret.
+    (request, config) =>
+      /^Bearer\s/i.test(request.headers.authorization ?? '')
+        ? failures.guard(request.sourceIp, 'bearer tokens', () =>
+            authenticateReader(request.headers, config),
+          )
+        : authenticateReader(request.headers, config),
     async ({ request, config, log }) => {
       const store = (queries ??= new EventQueries(
         createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS }),

@@ -11,6 +11,7 @@
  */
 import { authenticateReader, matchesAny } from '../http/auth';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
+import { FailureLimiter } from '../http/failure-limiter';
 import {
   type ApiGatewayEvent,
   type HttpRequest,
@@ -94,15 +95,22 @@ function tokenOf(request: HttpRequest): string {
   return token.trim();
 }
 
-function signIn(request: HttpRequest, config: Config, nowMs: number): HttpResponse {
+function signIn(
+  request: HttpRequest,
+  config: Config,
+  nowMs: number,
+  failures: FailureLimiter,
+): HttpResponse {
   assertSameOrigin(request);
   const token = tokenOf(request);
   if (config.eventsApiTokens.length === 0) {
     return jsonResponse(200, sessionState(request, config, nowMs));
   }
-  if (!matchesAny(token, config.eventsApiTokens)) {
-    throw new RequestError(401, 'unauthorized', 'That is not an accepted EVENTS_API_TOKEN.');
-  }
+  failures.guard(request.sourceIp, 'sign-ins', () => {
+    if (!matchesAny(token, config.eventsApiTokens)) {
+      throw new RequestError(401, 'unauthorized', 'That is not an accepted EVENTS_API_TOKEN.');
+    }
+  });
   const { setCookie, expiresAt } = sessionSetCookie(
     token,
     isHttps(request.headers, config.stage),
@@ -167,9 +175,10 @@ function serveAsset(request: HttpRequest, assets: UiAssets, name: string): HttpR
 }
 
 export function createUiHandler(
-  deps: EndpointDeps & { assets: UiAssets; now?: () => number },
+  deps: EndpointDeps & { assets: UiAssets; now?: () => number; failures?: FailureLimiter },
 ): (event: ApiGatewayEvent) => Promise<HttpResponse> {
   const now = deps.now ?? Date.now;
+  const failures = deps.failures ?? new FailureLimiter(now); // per container: see its file
   const endpoint = createEndpoint(
     deps,
     // The page and its files are public; the session routes check the token themselves.
@@ -188,7 +197,7 @@ export function createUiHandler(
           return jsonResponse(200, sessionState(request, config, now()));
         }
         if (request.method === 'POST') {
-          const response = signIn(request, config, now());
+          const response = signIn(request, config, now(), failures);
           log.caller = 'session';
           return response;
         }
