@@ -305,6 +305,24 @@ export function assertSecured(config: Config): void {
   }
 }
 
+/** Read API tokens (EVENTS_API_TOKEN) shorter than this are refused on deployed stages. */
+export const MIN_READ_TOKEN_LENGTH = 32;
+
+/** One line naming a too-short EVENTS_API_TOKEN value (by its length only); else undefined. */
+export function shortReadTokenProblem(config: Pick<Config, 'eventsApiTokens'>): string | undefined {
+  const short = config.eventsApiTokens.find((token) => token.length < MIN_READ_TOKEN_LENGTH);
+  if (short === undefined) return undefined;
+  return `EVENTS_API_TOKEN holds a value of ${short.length} characters: use ${MIN_READ_TOKEN_LENGTH} or more random ones (openssl rand -hex 32)`;
+}
+
+/** Deployed stages refuse every read while a read token is short enough to guess (500). */
+export function assertStrongReadTokens(config: Config): void {
+  const problem = shortReadTokenProblem(config);
+  if (problem !== undefined && config.stage !== 'local') {
+    throw new ConfigError(`${problem}: refusing every read on stage "${config.stage}"`);
+  }
+}
+
 /**
  * The credentials of the function's role, which Lambda puts in the environment (temporary, with
  * a session token); read only to call SSM (lib/secrets.ts). The DynamoDB client reads the same

@@ -25,7 +25,7 @@ import { createUiHandler } from '../../lib/ui/ui-endpoint';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
 
-const TOKEN = 'browser-token-1';
+const TOKEN = 'browser-token-1-of-32-characters-at-least';
 const TYPES = ['user.session.start', 'user.lifecycle.create', 'group.user_membership.add'] as const;
 const LOGINS = ['ann@example.com', 'bob@example.com'];
 const START = Date.parse('2026-11-01T08:00:00.000Z');
@@ -282,7 +282,7 @@ describe('read API routes', () => {
 });
 
 describe('the ui function', () => {
-  const config = loadConfig({ STAGE: 'staging', EVENTS_API_TOKEN: `old,${TOKEN}` });
+  const config = loadConfig({ STAGE: 'staging', EVENTS_API_TOKEN: `old-token-of-32-characters-or-more,${TOKEN}` });
   let ui: ReturnType<typeof createUiHandler>;
   beforeAll(() => {
     ui = createUiHandler({ config, assets, now: () => Date.parse('2026-11-01T08:00:00Z') });

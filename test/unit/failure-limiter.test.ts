@@ -86,3 +86,27 @@ it('throttles wrong bearer tokens on the read API per address, and not session-l
   }
   expect((await fresh(bearer('guess', '192.0.2.1'))).statusCode).toBe(401);
 });
+
+it('refuses every read on a deployed stage whose EVENTS_API_TOKEN is shorter than 32 characters', async () => {
+  const short = 'readtoken123';
+  const errors: string[] = [];
+  jest.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+  for (const STAGE of ['staging', 'production']) {
+    const weak = loadConfig({ STAGE, EVENTS_API_TOKEN: `${TOKEN},${short}` });
+    const readApi = createReadApiHandler({ config: weak });
+    const ui = createUiHandler({ config: weak, assets });
+    for (const response of [await readApi(bearer(short)), await ui(signIn(short))]) {
+      expect(response.statusCode).toBe(500);
+      expect(JSON.parse(response.body!).error).toBe('not_configured');
+    }
+  }
+  // One line for the operator, naming the length, never the value.
+  expect(errors.join('\n')).toContain(
+    `EVENTS_API_TOKEN holds a value of 12 characters: use 32 or more random ones (openssl rand -hex 32): refusing every read on stage \\"staging\\"`,
+  );
+  expect(errors.join('\n')).not.toContain(short);
+  // Locally (npm start warns instead) it is accepted.
+  const local = loadConfig({ IS_OFFLINE: 'true', EVENTS_API_TOKEN: short });
+  const localUi = createUiHandler({ config: local, assets });
+  expect((await localUi(signIn(short))).statusCode).toBe(200);
+});
