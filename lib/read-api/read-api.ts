@@ -9,6 +9,7 @@ import { authenticateReader } from '../http/auth';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { FailureLimiter } from '../http/failure-limiter';
+import { SessionRevocations } from '../store/session-revocations';
 import { RequestError } from '../errors';
 import { EventQueries, parseDeliveryStatus, parseLimit, parseTime } from '../store/event-queries';
 import {
@@ -110,11 +111,16 @@ export function createReadApiHandler(
             authenticateReader(request.headers, config),
           )
         : authenticateReader(request.headers, config),
-    async ({ request, config, log }) => {
+    async ({ request, config, caller, log }) => {
       const store = (queries ??= new EventQueries(
         createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS }),
         config.tableName,
       )).withCursorSecrets(config.eventsApiTokens);
+      if (caller === 'session') {
+        await new SessionRevocations(queries.client, config.tableName).assertNotRevoked(
+          request.headers,
+        );
+      }
       const path = request.path.replace(/\/+$/, '');
 
       if (path === '/events') {

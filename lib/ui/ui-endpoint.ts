@@ -24,9 +24,12 @@ import {
   isHttps,
   sessionClearCookie,
   sessionCookie,
+  sessionIdOf,
   sessionSetCookie,
   verifySession,
 } from '../http/session';
+import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
+import { SessionRevocations } from '../store/session-revocations';
 import type { Config } from '../config';
 import { RequestError } from '../errors';
 import { SECURITY_HEADERS } from './security-headers';
@@ -43,14 +46,22 @@ export interface SessionState {
   expiresAt?: string;
 }
 
-function sessionState(request: HttpRequest, config: Config, nowMs: number): SessionState {
+async function sessionState(
+  request: HttpRequest,
+  config: Config,
+  nowMs: number,
+  revocations: SessionRevocations,
+): Promise<SessionState> {
   if (config.eventsApiTokens.length === 0) {
     authenticateReader(request.headers, config); // 403 on a deployed stage, as the read API
     return { tokenRequired: false, signedIn: true };
   }
   const cookie = sessionCookie(request.headers.cookie);
-  const expiresAt =
+  let expiresAt =
     cookie === undefined ? undefined : verifySession(cookie, config.eventsApiTokens, nowMs);
+  if (expiresAt !== undefined && (await revocations.isRevoked(sessionIdOf(cookie!)!))) {
+    expiresAt = undefined;
+  }
   return expiresAt === undefined
     ? { tokenRequired: true, signedIn: false }
     : { tokenRequired: true, signedIn: true, expiresAt: new Date(expiresAt * 1000).toISOString() };
@@ -95,16 +106,17 @@ function tokenOf(request: HttpRequest): string {
   return token.trim();
 }
 
-function signIn(
+async function signIn(
   request: HttpRequest,
   config: Config,
   nowMs: number,
   failures: FailureLimiter,
-): HttpResponse {
+  revocations: SessionRevocations,
+): Promise<HttpResponse> {
   assertSameOrigin(request);
   const token = tokenOf(request);
   if (config.eventsApiTokens.length === 0) {
-    return jsonResponse(200, sessionState(request, config, nowMs));
+    return jsonResponse(200, await sessionState(request, config, nowMs, revocations));
   }
   failures.guard(request.sourceIp, 'sign-ins', () => {
     if (!matchesAny(token, config.eventsApiTokens)) {
@@ -124,8 +136,18 @@ function signIn(
   return withCookie(response, request, setCookie);
 }
 
-function signOut(request: HttpRequest, config: Config): HttpResponse {
+/** Clears the cookie, and revokes its session on the server: a copy of it is refused too. */
+async function signOut(
+  request: HttpRequest,
+  config: Config,
+  nowMs: number,
+  revocations: SessionRevocations,
+): Promise<HttpResponse> {
   assertSameOrigin(request);
+  const cookie = sessionCookie(request.headers.cookie);
+  const expiresAt =
+    cookie === undefined ? undefined : verifySession(cookie, config.eventsApiTokens, nowMs);
+  if (expiresAt !== undefined) await revocations.revoke(sessionIdOf(cookie!)!, expiresAt);
   return withCookie(
     { statusCode: 204, body: '' },
     request,
@@ -175,8 +197,19 @@ function serveAsset(request: HttpRequest, assets: UiAssets, name: string): HttpR
 }
 
 export function createUiHandler(
-  deps: EndpointDeps & { assets: UiAssets; now?: () => number; failures?: FailureLimiter },
+  deps: EndpointDeps & {
+    assets: UiAssets;
+    now?: () => number;
+    failures?: FailureLimiter;
+    revocations?: SessionRevocations;
+  },
 ): (event: ApiGatewayEvent) => Promise<HttpResponse> {
+  let revocations = deps.revocations; // one client per container, made on first use
+  const revocationsOf = (config: Config) =>
+    (revocations ??= new SessionRevocations(
+      createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS }),
+      config.tableName,
+    ));
   const now = deps.now ?? Date.now;
   const failures = deps.failures ?? new FailureLimiter(now); // per container: see its file
   const endpoint = createEndpoint(
@@ -194,14 +227,19 @@ export function createUiHandler(
       if (asset) return serveAsset(request, deps.assets, asset[1]!);
       if (path === '/ui/session') {
         if (request.method === 'GET') {
-          return jsonResponse(200, sessionState(request, config, now()));
+          return jsonResponse(
+            200,
+            await sessionState(request, config, now(), revocationsOf(config)),
+          );
         }
         if (request.method === 'POST') {
-          const response = signIn(request, config, now(), failures);
+          const response = await signIn(request, config, now(), failures, revocationsOf(config));
           log.caller = 'session';
           return response;
         }
-        if (request.method === 'DELETE') return signOut(request, config);
+        if (request.method === 'DELETE') {
+          return signOut(request, config, now(), revocationsOf(config));
+        }
         throw methodNotAllowed('GET, POST or DELETE');
       }
       throw new RequestError(404, 'not_found', 'No such page: the event browser is at /ui.');
