@@ -565,12 +565,18 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, index('byTime'), index('byType')],
     },
   ]);
-  // The event browser's function serves files and signs sessions: the token, no data.
+  // The event browser's function serves files and signs sessions: the token, and the
+  // signed-out sessions (lib/store/session-revocations.ts), no events.
   expect(withoutLogs(roleOf('UiLambdaFunction'))).toEqual([
     {
       Effect: 'Allow',
       Action: ['ssm:GetParameters'],
       Resource: [ssmArn(stage, 'events-api-token')],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
     },
   ]);
 
