@@ -12,12 +12,12 @@ import { build } from 'esbuild';
 import { PROJECT_ROOT } from '../lib/store/table-definition';
 import { median, round } from './stats';
 
-/** serverless.yml custom.esbuild: bundle, minify, sourcemap, node22. */
+/** serverless.yml custom.esbuild: bundle, minify, sourcemap, node24. */
 const ESBUILD_OPTIONS = {
   bundle: true,
   minify: true,
   sourcemap: true,
-  target: 'node22',
+  target: 'node24',
   platform: 'node',
 } as const;
 

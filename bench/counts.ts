@@ -25,7 +25,8 @@ import {
   userKeysOf,
   userLinkItems,
 } from '../lib/store/event-items';
-import { type CountQuery, EventQueries } from '../lib/store/event-queries';
+import { type CountQuery } from '../lib/store/event-counts';
+import { EventQueries } from '../lib/store/event-queries';
 import { ensureTable } from '../lib/store/table-definition';
 import { round } from './stats';
 

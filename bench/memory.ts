@@ -128,7 +128,7 @@ async function main() {
         minify: true,
         sourcemap: true,
         platform: 'node',
-        target: 'node22',
+        target: 'node24',
       });
     }
     const env = { DYNAMODB_ENDPOINT: db.endpoint };

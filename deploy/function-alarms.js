@@ -35,18 +35,50 @@ class FunctionAlarms {
           OKActions: [{ Ref: 'AlarmTopic' }],
         },
       });
-      const http = (service.getFunction(name).events ?? []).some((e) => e.http || e.httpApi);
+      const events = service.getFunction(name).events ?? [];
+      const http = events.some((e) => e.http || e.httpApi);
+      const stream = events.some((e) => e.stream);
+      // Lambda's Errors counts invocations that threw or timed out; a stream function that
+      // answers with batchItemFailures has succeeded as far as Errors is concerned.
       resources[`${functionLogicalId}ErrorsAlarm`] = alarm(
         'Errors',
         http
           ? `${name} failed (crash or timeout): the caller got a 5xx`
-          : `${name} failed (crash, timeout, or an error it reported)`,
+          : stream
+            ? `${name} crashed or timed out on a whole batch (records it reported as failed raise the failed-records alarm)`
+            : `${name} failed (crash or timeout)`,
       );
+      this.addFailedRecordsAlarms(resources, name, functionLogicalId, alarm);
       resources[`${functionLogicalId}ThrottlesAlarm`] = alarm(
         'Throttles',
         `${name} was throttled: requests were refused before reaching the code`,
       );
     }
+  }
+
+  /**
+   * For each stream mapping of the function: turns on the mapping's EventCount metrics and alarms
+   * on FailedInvokeEventCount, which counts the records of failed invocations and those the
+   * function reported in batchItemFailures (ReportBatchItemFailures), per mapping.
+   */
+  addFailedRecordsAlarms(resources, name, functionLogicalId, alarm) {
+    const mappings = Object.entries(resources).filter(
+      ([, r]) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        r.Properties.FunctionName?.['Fn::GetAtt']?.[0] === functionLogicalId,
+    );
+    mappings.forEach(([mappingId, mapping], i) => {
+      mapping.Properties.MetricsConfig = { Metrics: ['EventCount'] };
+      const failed = alarm(
+        'FailedInvokeEventCount',
+        `${name} reported records as failed or failed on them; Lambda retries them, then sends them to the failures queue`,
+      );
+      failed.Properties.AlarmName = `${failed.Properties.AlarmName.replace(/failedinvokeeventcount$/, 'failed-records')}${i > 0 ? `-${i + 1}` : ''}`;
+      failed.Properties.Dimensions = [
+        { Name: 'EventSourceMappingUUID', Value: { Ref: mappingId } },
+      ];
+      resources[`${mappingId}FailedRecordsAlarm`] = failed;
+    });
   }
 }
 

@@ -39,6 +39,12 @@ export interface Config {
   ssmEndpoint: string | undefined;
   /** How long secrets read from SSM are reused before being read again, in ms. */
   secretsCacheMs: number;
+  /**
+   * Local stage under serverless offline only: the `.env` file whose OKTA_AUTH_SECRET is
+   * re-read when it changes (LOCAL_ENV_FILE, set by npm start), so
+   * `hook rotate-secret` can change the accepted secrets without a restart.
+   */
+  localEnvFile: string | undefined;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
   /** Time after which a delivery that is not yet stored is answered 503, in ms. */
@@ -247,6 +253,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventsApiTokens: list(env.EVENTS_API_TOKEN),
     secretsPath: env.SECRETS_PATH?.trim().replace(/\/+$/, '') || undefined,
     ssmEndpoint: env.SSM_ENDPOINT?.trim() || undefined,
+    localEnvFile:
+      stage === 'local' && runsUnderServerlessOffline(env)
+        ? env.LOCAL_ENV_FILE?.trim() || undefined
+        : undefined,
     secretsCacheMs: 1000 * wholeNumber(env, 'SECRETS_CACHE_SECONDS', DEFAULT_SECRETS_CACHE_SECONDS),
     maxBodyBytes: wholeNumber(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     requestBudgetMs: wholeNumber(env, 'REQUEST_BUDGET_MS', DEFAULT_REQUEST_BUDGET_MS),

@@ -15,8 +15,11 @@
  * (docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html). A
  * customer managed key would need kms:Decrypt on that key.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { parseEnv } from 'node:util';
+import { awsCallRecordingOn, recordAwsCall, resourcesOf } from './aws/call-recorder';
 import { type AwsCredentials, signedJsonPostHeaders } from './aws/sigv4';
 import { type Config, awsCredentialsFromEnv } from './config';
 import { ConfigError, SecretsUnavailableError } from './errors';
@@ -138,7 +141,10 @@ async function getParametersOnce(
   signal: AbortSignal,
 ): Promise<GetParametersOutput> {
   const url = ssmUrl(config);
-  const body = JSON.stringify({ Names: names, WithDecryption: true });
+  const input = { Names: names, WithDecryption: true };
+  if (awsCallRecordingOn())
+    recordAwsCall('ssm', 'GetParameters', resourcesOf('ssm', config.region, input));
+  const body = JSON.stringify(input);
   const headers = signedJsonPostHeaders(
     url,
     {
@@ -236,7 +242,7 @@ export class SecretResolver {
     warn: (message: string) => void = () => undefined,
   ): Promise<Config> {
     const { secretsPath } = config;
-    if (!secretsPath) return config;
+    if (!secretsPath) return config.localEnvFile ? this.fromLocalEnvFile(config) : config;
     const values = await this.read(config, secretsPath, secrets, warn);
     const resolved: Config = {
       ...config,
@@ -256,6 +262,29 @@ export class SecretResolver {
       else resolved[spec.field] = typeof value === 'string' && value !== '' ? value : undefined;
     }
     return resolved;
+  }
+
+  private localFile: { path: string; mtimeMs: number; values: NodeJS.Dict<string> } | undefined;
+
+  /**
+   * The local stage's OKTA_AUTH_SECRET as `.env` says now (re-read when it changes), so that a
+   * local rotation needs no restart; without it in `.env`, the environment's value stays.
+   */
+  private fromLocalEnvFile(config: Config): Config {
+    const path = config.localEnvFile!;
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(path).mtimeMs;
+    } catch {
+      return config; // no .env (yet): the environment's values
+    }
+    let file = this.localFile;
+    if (file?.path !== path || file.mtimeMs !== mtimeMs) {
+      file = { path, mtimeMs, values: parseEnv(readFileSync(path, 'utf8')) };
+      this.localFile = file;
+    }
+    const okta = file.values.OKTA_AUTH_SECRET;
+    return okta === undefined ? config : { ...config, oktaAuthSecrets: list(okta) };
   }
 
   private async read(

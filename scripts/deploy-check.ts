@@ -1,13 +1,16 @@
 /**
- * npm run deploy:check [-- --stage S]: packages each deployable stage (or S) with no AWS
+ * npm run deploy:check [-- --stage S] [--accept]: packages each deployable stage (or S) with no AWS
  * credentials and runs every check in deploy/check/checks.ts on it. One line per failure,
  * naming the file or logical id and what to change; exit code 0 only when everything holds.
+ * --accept keeps each packaged template as the stage's deployed one (deploy/templates/), the
+ * base of the next diff: run it after `serverless deploy`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CHECKS } from '../deploy/check/checks';
 import { PROJECT_ROOT, PackageError, packageStage } from '../deploy/check/package-stage';
+import { acceptStageTemplate, templatePath } from '../deploy/check/stage-diff';
 import type { Finding } from '../deploy/check/types';
 
 /** Stages with a secrets path can be packaged (deploy/deployable-stage.js); `default` is not one. */
@@ -20,26 +23,28 @@ function deployableStages(): string[] {
     .map(([stage]) => stage);
 }
 
-function parseArgs(argv: string[]): string[] {
+function parseArgs(argv: string[]): { stages: string[]; accept: boolean } {
   const stages: string[] = [];
+  let accept = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--stage' && argv[i + 1]) stages.push(argv[++i]!);
+    if (arg === '--accept') accept = true;
+    else if (arg === '--stage' && argv[i + 1]) stages.push(argv[++i]!);
     else if (arg?.startsWith('--stage=')) stages.push(arg.slice('--stage='.length));
     else {
       console.error(
-        `deploy:check: unknown argument ${arg}; usage: npm run deploy:check [-- --stage <stage>]`,
+        `deploy:check: unknown argument ${arg}; usage: npm run deploy:check [-- --stage <stage>] [--accept]`,
       );
       process.exit(2);
     }
   }
-  return stages;
+  return { stages, accept };
 }
 
 async function main(): Promise<number> {
   const started = performance.now();
   const known = deployableStages();
-  const stages = parseArgs(process.argv.slice(2));
+  const { stages, accept } = parseArgs(process.argv.slice(2));
   for (const stage of stages)
     if (!known.includes(stage)) {
       console.error(`deploy:check: "${stage}" is not a deployable stage (${known.join(', ')})`);
@@ -72,12 +77,15 @@ async function main(): Promise<number> {
           ];
         }
         const ms = Math.round(performance.now() - checkStarted);
-        console.log(
-          `${stage}: ${findings.length === 0 ? 'ok  ' : 'FAIL'} ${check.name} (${ms} ms)`,
-        );
+        const failed = findings.filter((finding) => !finding.note);
+        console.log(`${stage}: ${failed.length === 0 ? 'ok  ' : 'FAIL'} ${check.name} (${ms} ms)`);
         for (const finding of findings)
           console.log(`${stage}: ${finding.where}: ${finding.message}`);
-        failures += findings.length;
+        failures += failed.length;
+      }
+      if (accept) {
+        acceptStageTemplate(stage, packaged.template);
+        console.log(`${stage}: kept as ${templatePath(stage)}: commit it`);
       }
     } finally {
       packaged.cleanup();

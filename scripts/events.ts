@@ -1,5 +1,6 @@
 /** `npm run events -- <command>`: see lib/cli/events-cli.ts and docs/finding-events.md. */
-import { USAGE, UsageError, describeCliError, runEventsCli } from '../lib/cli/events-cli';
+import { describeCliError } from '../lib/cli/cli-errors';
+import { USAGE, UsageError, runEventsCli } from '../lib/cli/events-cli';
 import { runCli } from '../lib/cli/run-cli';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -41,8 +41,12 @@ const OFFLINE_NOISE = [
 const SERVICE = 'okta-event-hooks';
 
 async function main(): Promise<void> {
+  // A secret the shell exports wins over .env; otherwise the endpoint re-reads .env when it
+  // changes (hook rotate-secret), with no restart.
+  const reloadEnvFile = process.env.OKTA_AUTH_SECRET === undefined;
   loadDotEnv();
-  // The deployed runtime is Node 22; on a Node 20 laptop the SDK's upgrade notice is only noise.
+  // npm scripts run on the deployed runtime's Node (package.json's node-* packages); run directly on
+  // an older Node, the SDK's upgrade notice is only noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const httpPort = port('PORT', 1337);
   const dynamoPort = port('DYNAMODB_LOCAL_PORT', 8000);
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         LOG_FORMAT: 'pretty',
         AWS_REGION: config.region,
+        ...(reloadEnvFile ? { LOCAL_ENV_FILE: join(PROJECT_ROOT, '.env') } : {}),
       },
       onLine: (line) => {
         if (!OFFLINE_NOISE.some((re) => re.test(line))) console.log(line);

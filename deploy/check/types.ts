@@ -28,6 +28,8 @@ export interface StageContext {
 export interface Finding {
   where: string;
   message: string;
+  /** Printed for the reader but not a failure (the stage diff's added and changed resources). */
+  note?: boolean;
 }
 
 export interface DeployCheck {

@@ -5,21 +5,13 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
-import { RequestError } from '../errors';
-import {
-  type DeliveryRecord,
-  EventQueries,
-  MAX_LIMIT,
-  type Page,
-  carriedUuids,
-  checkRange,
-  parseDeliveryStatus,
-  parseTime,
-} from '../store/event-queries';
+import { type DeliveryRecord, carriedUuids, parseDeliveryStatus } from '../store/delivery-queries';
+import { EventQueries } from '../store/event-queries';
+import { MAX_LIMIT, type Page, checkRange, parseTime } from '../store/query-parameters';
 import { compactJson, reindentJson } from '../okta/json-text';
 import { escapeControls, sliceForLog } from '../logger';
 import { printableJson, quoted } from '../printable';
-import { ReadApiClient, ReadApiError } from '../read-api/read-api-client';
+import { ReadApiClient } from '../read-api/read-api-client';
 import { storeReceivedDelivery, storesFor } from '../stream/store-deliveries';
 import { REACTION_NAME } from '../reactions/reaction';
 import { listReactions, redriveReactions } from './reactions-cli';
@@ -479,19 +471,4 @@ function limitOption(value: string): number {
   if (!/^\d+$/.test(value) || limit < 1)
     throw new UsageError(`--limit must be a whole number of 1 or more, got "${value}"`);
   return limit;
-}
-
-/** One line for what went wrong, never a stack trace. */
-export function describeCliError(error: unknown, env: NodeJS.ProcessEnv): string {
-  if (error instanceof RequestError) return error.message;
-  const err = error as Error & { name?: string };
-  if (err.name === 'ResourceNotFoundException') {
-    return 'the local table does not exist yet: start the service once with `npm start`.';
-  }
-  if (error instanceof ReadApiError) return err.message;
-  if (/ECONNREFUSED|TimeoutError|socket hang up/i.test(`${err.name} ${err.message}`)) {
-    const endpoint = env.DYNAMODB_ENDPOINT || `http://127.0.0.1:${env.DYNAMODB_LOCAL_PORT || 8000}`;
-    return `cannot reach DynamoDB Local at ${endpoint}: is \`npm start\` running?`;
-  }
-  return err.message;
 }

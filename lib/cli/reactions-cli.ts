@@ -11,7 +11,7 @@
 import { escapeControls } from '../logger';
 import { loadConfig } from '../config';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
-import { MAX_LIMIT, type Page } from '../store/event-queries';
+import { MAX_LIMIT, type Page } from '../store/query-parameters';
 import { type OutcomeQuery, OutcomeQueries } from '../reactions/outcome-queries';
 import { OutcomeStore, type ReactionOutcome } from '../reactions/outcomes';
 import { ReadApiClient } from '../read-api/read-api-client';

@@ -18,7 +18,7 @@ import {
 import { EVENT_HOOK_ID, EVENT_TYPES, type EventType, isEventType, previewEnvelope } from './events';
 import { localEventsSource } from '../cli/events-cli';
 import { arrayElementTexts } from '../okta/json-text';
-import { parseTime } from '../store/event-queries';
+import { parseTime } from '../store/query-parameters';
 import { ReadApiClient } from '../read-api/read-api-client';
 import { replay } from './replay';
 import { type PlannedRequest, planSend, runSend } from './send';
@@ -27,6 +27,8 @@ import { serveFakeOrg } from './serve';
 import { hookDeliveryFailureEvent, recordInSystemLog } from './system-log-recorder';
 import { verificationRequest, verifyEndpoint } from './verify';
 import { checkReceiverSecret, receiverSummary, startWebhookReceiver } from './receive';
+import { HOOK_USAGE, runHookCli } from '../event-hook/hook-cli';
+import { emitEvents } from './emit';
 
 export const USAGE = `Usage: npm run okta -- <command> [options]
 
@@ -57,6 +59,13 @@ Commands:
            Okta's paging and rate limits, the OAuth token endpoint (private_key_jwt) and the
            Event Hooks API. Defaults come from OKTA_API_TOKEN, OKTA_CLIENT_ID and the public half
            of OKTA_PRIVATE_KEY; runs until Ctrl-C, one line per request.
+  emit     --org URL --type T [--count N] [--per-request K] [--rate R]
+           N events (default 1) of type T (a comma list, or "all") happen in the fake org: in its
+           System Log, and delivered to each of its ACTIVE, VERIFIED event hooks subscribed to
+           them, K per delivery (default 1), at R events a second (default: as fast as answered),
+           with Okta's rules; each delivery Okta gives up on is logged as event_hook.delivery.
+           Exit code 1 if any delivery failed.
+  hook     apply|status|rotate-secret|deactivate|delete: Okta's event hook as code (below)
   receive  --port P --secret S [--fail F] [--host H]
            A Standard Webhooks receiver for the forward reaction (FORWARD_URL=http://127.0.0.1:P/,
            FORWARD_SECRET=S, a whsec_ secret): verifies every request with the standardwebhooks
@@ -89,7 +98,9 @@ Options:
   --dry-run            print the exact requests (method, URL, headers, body) instead of sending
   -h, --help           this text
 
-Event types: ${EVENT_TYPES.join(', ')}`;
+Event types: ${EVENT_TYPES.join(', ')}
+
+${HOOK_USAGE}`;
 
 export class UsageError extends Error {}
 
@@ -144,6 +155,14 @@ const COMMANDS: Record<string, Record<string, OptionSpec>> = {
     'hook-types': { type: 'string' },
     'rate-limit': { type: 'string' },
     'link-style': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  emit: {
+    org: { type: 'string' },
+    type: { type: 'string' },
+    count: { type: 'string' },
+    'per-request': { type: 'string' },
+    rate: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   replay: {
@@ -564,7 +583,29 @@ export async function receiveCommand(
   return receiver.stats.rejected > 0 ? 1 : 0;
 }
 
+async function emitCommand(values: Values, io: CliOutput): Promise<number> {
+  const org = urlOf(values, 'org');
+  const types = parseTypes(requiredString(values, 'type'));
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (rate !== undefined && !(rate > 0 && rate <= 1000)) {
+    throw new UsageError(
+      `--rate must be events a second, above 0 and at most 1000, got "${values.rate}"`,
+    );
+  }
+  return emitEvents(
+    org,
+    {
+      types,
+      count: wholeNumber(values, 'count', 1, 1_000_000),
+      perRequest: wholeNumber(values, 'per-request', 1, 10_000),
+      ratePerSecond: rate,
+    },
+    io,
+  );
+}
+
 const RUNNERS: Record<string, (values: Values, io: CliOutput) => Promise<number>> = {
+  emit: emitCommand,
   receive: (values, io) => receiveCommand(values, io),
   verify: verifyCommand,
   send: sendCommand,
@@ -582,6 +623,7 @@ export async function runOktaCli(argv: string[], io: CliOutput = consoleOutput):
       io.out(USAGE);
       return 0;
     }
+    if (command === 'hook') return await runHookCli(args, io);
     const runner = RUNNERS[command];
     if (runner === undefined) throw new UsageError(`unknown command "${command}"`);
     const values = parseCommandArgs(command, args);

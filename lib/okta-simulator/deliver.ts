@@ -29,6 +29,8 @@ export interface SenderOptions {
   authHeader?: string;
   /** Okta's timeout; only tests shorten it. */
   timeoutMs?: number;
+  /** The hook's custom headers, sent on every request. */
+  extraHeaders?: ReadonlyArray<{ key: string; value: string }>;
 }
 
 export interface DeliverOptions extends SenderOptions {
@@ -72,6 +74,7 @@ export function oktaHeaders(
     Accept: 'application/json',
     'User-Agent': 'Okta-Integrations',
     'X-Okta-Request-Id': oktaRequestId(),
+    ...Object.fromEntries((options.extraHeaders ?? []).map(({ key, value }) => [key, value])),
     ...(options.secret === undefined
       ? {}
       : { [options.authHeader ?? DEFAULT_AUTH_HEADER]: options.secret }),

@@ -2,36 +2,35 @@
  * A fake Okta org over real HTTP, for `npm run okta -- serve` and the tests: enough of Okta's
  * management API for the reconciler (DESIGN.md §8), with Okta's behaviour where it matters.
  *
- * - `GET /api/v1/logs`: polling requests (`since`, no `until`: by persistence time, `next` link
- *   always, also on an empty page) and bounded ones (`since` + `until`: by `published`, no `next`
- *   on the last page); opaque `after` cursors; `since` with `after` refused (400); `filter`
- *   (`eventType eq "…"` joined with `or`); `Link` headers as separate lines or joined; rate limits
- *   with `X-Rate-Limit-*` headers and 429 E0000047 when a window is used up, or on demand.
+ * - `GET /api/v1/logs`: the System Log (system-log-api.ts), with `Link` headers as separate
+ *   lines or joined, and rate limits with `X-Rate-Limit-*` headers and 429 E0000047 when a window
+ *   is used up, or on demand.
  * - `POST /oauth2/v1/token`: client credentials with `private_key_jwt`: checks the assertion's
  *   RS256 signature against the app's registered public key, `iss` = `sub` = client id, `aud` =
  *   this org's token URL, `exp` in the future and at most an hour away, `jti` never reused, and
  *   the scopes granted to the app.
- * - `GET /api/v1/eventHooks/{id}`: the hook's definition with `events.items`.
+ * - `/api/v1/eventHooks`: Okta's Event Hooks API and its deliveries (event-hooks-api.ts), with
+ *   scopes `okta.eventHooks.read` (GET) and `okta.eventHooks.manage` (everything), or SSWS.
  * - `POST /_simulator/events`: the simulator records events in the System Log (send --org).
- *
- * Events are kept as the exact JSON text they were added with, so a test can compare what the
- * reconciler stored byte for byte.
+ * - `POST /_simulator/emit`: events happen in the org: recorded in the System Log, then
+ *   delivered to its event hooks (emit).
  */
 import { type KeyObject, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { arrayElementTexts } from '../okta/json-text';
+import { FakeEventHooks } from './event-hooks-api';
+import { FakeSystemLog } from './system-log-api';
+import { EVENT_TYPES, type EventType, isEventType, oktaEvents } from './events';
+import { HttpRefusal, oauthError, oktaError } from './okta-errors';
 
 export const FAKE_ORG_DEFAULT_PORT = 7070;
-const DAY_MS = 86_400_000;
-/** Okta keeps the System Log 90 days and refuses a `since` older than 180. */
-const RETENTION_MS = 90 * DAY_MS;
-const MAX_SINCE_AGE_MS = 180 * DAY_MS;
-/** Without `since`, Okta starts seven days back. */
-const DEFAULT_SINCE_MS = 7 * DAY_MS;
 const MAX_ASSERTION_LIFETIME_S = 3600;
 const LOGS_SCOPE = 'okta.logs.read';
 const EVENT_HOOKS_SCOPE = 'okta.eventHooks.read';
+const EVENT_HOOKS_MANAGE_SCOPE = 'okta.eventHooks.manage';
+/** Fastest steady rate `emit` paces deliveries at, events a second. */
+const MAX_EMIT_RATE = 1000;
 
 export interface FakeOrgClient {
   clientId: string;
@@ -52,8 +51,10 @@ export interface FakeOrgOptions {
   rateLimit?: { limit: number; windowMs: number };
   /** `lines`: one Link header line per link (Okta's usual); `joined`: one comma-joined line. */
   linkStyle?: 'lines' | 'joined';
-  /** Event hook id → the event types it subscribes to. */
+  /** Event hooks already there, ACTIVE and VERIFIED: id → the event types it subscribes to. */
   eventHooks?: Record<string, string[]>;
+  /** Okta's timeout for verification and deliveries (3 s); only tests shorten it. */
+  hookTimeoutMs?: number;
   accessTokenLifetimeSeconds?: number;
   now?: () => number;
   /** One line per request (serve prints them). */
@@ -74,13 +75,18 @@ export interface RecordedRequest {
   refusal?: string;
 }
 
-interface StoredEvent {
-  text: string;
-  uuid: string;
-  eventType: string;
-  publishedMs: number;
-  persistedMs: number;
-  seq: number;
+export interface EmitRequest {
+  types: EventType[];
+  count: number;
+  /** Events per delivery (default 1). */
+  perRequest?: number;
+  /** Steady rate, events a second; default as fast as the endpoints answer. */
+  ratePerSecond?: number;
+}
+
+export interface EmitResult {
+  events: number;
+  hooks: Array<{ hookId: string; deliveries: number; accepted: number; failed: number }>;
 }
 
 interface AccessToken {
@@ -104,32 +110,11 @@ export interface FakeOrg {
   failNext(status: number, count?: number): void;
   linkStyle: 'lines' | 'joined';
   rateLimit: { limit: number; windowMs: number };
-  readonly eventHooks: Map<string, string[]>;
+  /** The Event Hooks API's hooks (secrets included: the API never returns them). */
+  readonly hooks: FakeEventHooks;
+  /** Events happen in the org: System Log, then delivery to the hooks (see emit). */
+  emit(request: EmitRequest): Promise<EmitResult>;
   stop(): Promise<void>;
-}
-
-class HttpRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(String(body.errorSummary ?? body.error_description ?? body.error ?? status));
-  }
-}
-
-function oktaError(status: number, code: string, summary: string, causes: string[] = []) {
-  return new HttpRefusal(status, {
-    errorCode: code,
-    errorSummary: summary,
-    errorLink: code,
-    errorId: `oae${randomBytes(11).toString('base64url')}`,
-    errorCauses: causes.map((errorSummary) => ({ errorSummary })),
-  });
-}
-
-function oauthError(status: number, error: string, description: string) {
-  return new HttpRefusal(status, { error, error_description: description });
 }
 
 function toPublicKey(key: KeyObject | string): KeyObject {
@@ -144,48 +129,9 @@ function toPublicKey(key: KeyObject | string): KeyObject {
   return createPublicKey(trimmed);
 }
 
-/** `eventType eq "a" or eventType eq "b"`, optionally in parentheses; undefined = no filter. */
-export function parseEventTypeFilter(filter: string | null): Set<string> | undefined {
-  if (filter === null) return undefined;
-  let text = filter.trim();
-  while (text.startsWith('(') && text.endsWith(')')) text = text.slice(1, -1).trim();
-  const types = new Set<string>();
-  for (const term of text.split(/\s+or\s+/i)) {
-    const match = /^\(?\s*eventType\s+eq\s+"([^"\\]+)"\s*\)?$/i.exec(term.trim());
-    if (!match) {
-      throw oktaError(400, 'E0000031', 'Invalid search criteria.', [
-        `The fake org understands only eventType eq "…" terms joined with or: ${term.slice(0, 80)}`,
-      ]);
-    }
-    types.add(match[1]!);
-  }
-  return types;
-}
-
-function parseTime(value: string, name: string): number {
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) {
-    throw oktaError(400, 'E0000001', 'Api validation failed: ' + name, [
-      `${name}: The date format is invalid. It must be ISO 8601.`,
-    ]);
-  }
-  return ms;
-}
-
-/** `after` cursors: opaque to clients (they only follow links), `<ms>_<seq>` here as at Okta. */
-function parseAfter(value: string): { ms: number; seq: number } {
-  const match = /^(\d+)_(\d+)$/.exec(value);
-  if (!match) {
-    throw oktaError(400, 'E0000001', 'Api validation failed: after', [
-      'after: The cursor is invalid.',
-    ]);
-  }
-  return { ms: Number(match[1]), seq: Number(match[2]) };
-}
-
 export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<FakeOrg> {
   const now = options.now ?? Date.now;
-  const events: StoredEvent[] = [];
+  const systemLog = new FakeSystemLog(now);
   const requests: RecordedRequest[] = [];
   const tokens = new Map<string, AccessToken>();
   const usedJtis = new Set<string>();
@@ -201,35 +147,25 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
       },
     ]),
   );
-  let seq = 0;
-  let lastPersisted = 0;
 
   const org = {
     requests,
     linkStyle: options.linkStyle ?? 'lines',
     rateLimit: options.rateLimit ?? { limit: 60, windowMs: 60_000 },
-    eventHooks: new Map(Object.entries(options.eventHooks ?? {})),
-    addEvents(list: ReadonlyArray<string | object>, persistedAtMs?: number) {
-      for (const item of list) {
-        const text = typeof item === 'string' ? item : JSON.stringify(item);
-        const event = JSON.parse(text) as { uuid: string; eventType: string; published: string };
-        // Persistence times only go up, even when two events arrive in the same millisecond.
-        lastPersisted = Math.max(persistedAtMs ?? now(), lastPersisted);
-        events.push({
-          text,
-          uuid: event.uuid,
-          eventType: event.eventType,
-          publishedMs: Date.parse(event.published),
-          persistedMs: lastPersisted,
-          seq: ++seq,
-        });
-      }
-    },
-    eventTexts: () => events.map((e) => e.text),
+    addEvents: (list: ReadonlyArray<string | object>, persistedAtMs?: number) =>
+      systemLog.addEvents(list, persistedAtMs),
+    eventTexts: () => systemLog.eventTexts(),
     failNext(status: number, count = 1) {
       for (let i = 0; i < count; i++) failures.push(status);
     },
   };
+
+  const hooks = new FakeEventHooks({
+    now,
+    addToSystemLog: (list) => org.addEvents(list),
+    timeoutMs: options.hookTimeoutMs,
+  });
+  for (const [id, types] of Object.entries(options.eventHooks ?? {})) hooks.seed(id, types);
 
   function rateLimitHeaders(bucket: string, consume: boolean): Record<string, string> {
     const { limit, windowMs } = org.rateLimit;
@@ -269,7 +205,9 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     return new HttpRefusal(429, refusal.body, { ...headers, 'X-Rate-Limit-Remaining': '0' });
   }
 
-  function authenticate(req: IncomingMessage, scope: string): 'ssws' | 'bearer' {
+  /** SSWS, or a bearer token holding one of `scopes` (the first is named in a refusal). */
+  function authenticate(req: IncomingMessage, ...scopes: string[]): 'ssws' | 'bearer' {
+    const scope = scopes[0]!;
     const header = req.headers.authorization ?? '';
     const [scheme, value = ''] = header.split(/\s+/, 2);
     if (scheme === 'SSWS' && options.apiToken !== undefined) {
@@ -280,7 +218,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     if (scheme === 'Bearer') {
       const token = tokens.get(value);
       if (token && token.expiresAt > now()) {
-        if (!token.scopes.has(scope)) {
+        if (!scopes.some((s) => token.scopes.has(s))) {
           throw new HttpRefusal(
             403,
             oktaError(403, 'E0000006', 'You do not have permission to perform the requested action')
@@ -311,112 +249,88 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     }
     record.auth = authenticate(req, LOGS_SCOPE);
 
-    const since = query.get('since');
-    const until = query.get('until');
-    const after = query.get('after');
-    if (since !== null && after !== null) {
-      throw oktaError(400, 'E0000001', 'Api validation failed: after', [
-        'after: The after parameter cannot be used together with since.',
-      ]);
-    }
-    const limitText = query.get('limit') ?? '100';
-    const limit = Number(limitText);
-    if (!/^\d+$/.test(limitText) || limit < 1 || limit > 1000) {
-      throw oktaError(400, 'E0000001', 'Api validation failed: limit', [
-        'limit: The limit must be between 0 and 1000.',
-      ]);
-    }
-    const sortOrder = query.get('sortOrder') ?? 'ASCENDING';
-    if (sortOrder !== 'ASCENDING') {
-      throw oktaError(400, 'E0000001', 'Api validation failed: sortOrder', [
-        'sortOrder: the fake org serves ASCENDING only.',
-      ]);
-    }
-    const sinceMs = since === null ? undefined : parseTime(since, 'since');
-    const untilMs = until === null ? undefined : parseTime(until, 'until');
-    if (sinceMs !== undefined && sinceMs < now() - MAX_SINCE_AGE_MS) {
-      throw oktaError(400, 'E0000001', 'Api validation failed: since', [
-        'since: The since parameter cannot be more than 180 days in the past.',
-      ]);
-    }
-    const types = parseEventTypeFilter(query.get('filter'));
-    const cursor = after === null ? undefined : parseAfter(after);
-    const oldest = now() - RETENTION_MS;
-    const wanted = (e: StoredEvent) =>
-      e.publishedMs >= oldest && (types === undefined || types.has(e.eventType));
-
-    let page: StoredEvent[];
-    let nextAfter: string | undefined;
-    if (untilMs === undefined) {
-      // Polling: by persistence; the cursor moves past everything scanned, matching or not.
-      page = [];
-      let last: StoredEvent | undefined;
-      for (const e of events) {
-        if (cursor ? e.seq <= cursor.seq : e.persistedMs < (sinceMs ?? now() - DEFAULT_SINCE_MS)) {
-          continue;
-        }
-        if (page.length >= limit) break;
-        last = e;
-        if (wanted(e)) page.push(e);
-      }
-      if (last) nextAfter = `${last.persistedMs}_${last.seq}`;
-      else if (cursor) nextAfter = after!;
-      else nextAfter = `${lastPersisted}_${seq}`;
-    } else {
-      // Bounded: by published, then persistence; no next link once the window is exhausted.
-      const key = (e: StoredEvent) => [e.publishedMs, e.seq] as const;
-      const matching = events
-        .filter(
-          (e) =>
-            wanted(e) &&
-            e.publishedMs < untilMs &&
-            (sinceMs === undefined || e.publishedMs >= sinceMs) &&
-            (!cursor ||
-              key(e)[0] > cursor.ms ||
-              (key(e)[0] === cursor.ms && key(e)[1] > cursor.seq)),
-        )
-        .sort((a, b) => a.publishedMs - b.publishedMs || a.seq - b.seq);
-      page = matching.slice(0, limit);
-      const last = page.at(-1);
-      if (matching.length > page.length && last) nextAfter = `${last.publishedMs}_${last.seq}`;
-    }
-
-    const self = new URL(req.url ?? '/', baseUrl(req)).toString();
-    const links = [`<${self}>; rel="self"`];
-    if (nextAfter !== undefined) {
-      const next = new URL('/api/v1/logs', baseUrl(req));
-      for (const [name, value] of query)
-        if (name !== 'since' && name !== 'after') next.searchParams.append(name, value);
-      next.searchParams.set('after', nextAfter);
-      links.push(`<${next.toString()}>; rel="next"`);
-    }
-    record.events = page.length;
-    return {
-      status: 200,
-      headers: { ...headers, Link: org.linkStyle === 'joined' ? links.join(', ') : links },
-      body: `[${page.map((e) => e.text).join(',')}]`,
-    };
+    const page = systemLog.query(query, new URL(req.url ?? '/', baseUrl(req)), baseUrl(req));
+    const links = org.linkStyle === 'joined' ? page.links.join(', ') : page.links;
+    record.events = page.count;
+    return { status: 200, headers: { ...headers, Link: links }, body: page.body };
   }
 
-  function eventHook(req: IncomingMessage, id: string, record: RecordedRequest) {
+  async function eventHooksApi(
+    req: IncomingMessage,
+    path: string,
+    body: string,
+    record: RecordedRequest,
+  ) {
     const headers = checkRateLimit('/api/v1/eventHooks');
-    record.auth = authenticate(req, EVENT_HOOKS_SCOPE);
-    const types = org.eventHooks.get(id);
-    if (!types) {
-      throw oktaError(404, 'E0000007', `Not found: Resource not found: ${id} (EventHook)`);
+    // Reading needs okta.eventHooks.read or .manage; anything else .manage.
+    record.auth =
+      req.method === 'GET'
+        ? authenticate(req, EVENT_HOOKS_SCOPE, EVENT_HOOKS_MANAGE_SCOPE)
+        : authenticate(req, EVENT_HOOKS_MANAGE_SCOPE);
+    const answer = await hooks.handle(req.method ?? 'GET', path, body, baseUrl(req));
+    return { ...answer, headers };
+  }
+
+  async function emit(request: EmitRequest, orgUrl: string): Promise<EmitResult> {
+    const perRequest = request.perRequest ?? 1;
+    const events = oktaEvents({ types: request.types, count: request.count });
+    const result = new Map<string, EmitResult['hooks'][number]>();
+    const started = now();
+    // Okta writes each event to the System Log, then delivers it: batch by batch, paced.
+    for (let i = 0; i < events.length; i += perRequest) {
+      if (request.ratePerSecond) {
+        const due = started + (i / request.ratePerSecond) * 1000;
+        if (due > now()) await new Promise((resolve) => setTimeout(resolve, due - now()));
+      }
+      const batch = events.slice(i, i + perRequest);
+      org.addEvents(batch);
+      for (const summary of await hooks.deliver(batch, orgUrl, perRequest)) {
+        const total = result.get(summary.hookId) ?? {
+          ...summary,
+          deliveries: 0,
+          accepted: 0,
+          failed: 0,
+        };
+        total.deliveries += summary.deliveries;
+        total.accepted += summary.accepted;
+        total.failed += summary.failed;
+        result.set(summary.hookId, total);
+      }
     }
-    return {
-      status: 200,
-      headers,
-      body: JSON.stringify({
-        id,
-        status: 'ACTIVE',
-        verificationStatus: 'VERIFIED',
-        name: 'Event hook',
-        events: { type: 'EVENT_TYPE', items: types },
-        channel: { type: 'HTTP', version: '1.0.0', config: { uri: 'https://example.com/hook' } },
-      }),
-    };
+    return { events: events.length, hooks: [...result.values()] };
+  }
+
+  async function simulatorEmit(req: IncomingMessage, body: string) {
+    let request: Partial<EmitRequest>;
+    try {
+      request = JSON.parse(body) as Partial<EmitRequest>;
+    } catch {
+      throw oktaError(400, 'E0000003', 'The request body was not well-formed.');
+    }
+    const types = Array.isArray(request.types) ? request.types : [];
+    const whole = (n: unknown, max: number) =>
+      Number.isInteger(n) && (n as number) >= 1 && (n as number) <= max;
+    if (types.length === 0 || !types.every((t) => typeof t === 'string' && isEventType(t))) {
+      throw oktaError(400, 'E0000001', 'Api validation failed: types', [
+        `types: a list of ${EVENT_TYPES.join(', ')}`,
+      ]);
+    }
+    if (
+      !whole(request.count, 1_000_000) ||
+      (request.perRequest !== undefined && !whole(request.perRequest, 10_000))
+    ) {
+      throw oktaError(400, 'E0000001', 'Api validation failed: count', ['count: 1 to 1,000,000']);
+    }
+    if (
+      request.ratePerSecond !== undefined &&
+      !(Number(request.ratePerSecond) > 0 && Number(request.ratePerSecond) <= MAX_EMIT_RATE)
+    ) {
+      throw oktaError(400, 'E0000001', 'Api validation failed: ratePerSecond', [
+        `ratePerSecond: above 0, at most ${MAX_EMIT_RATE}`,
+      ]);
+    }
+    const result = await emit(request as EmitRequest, baseUrl(req));
+    return { status: 200, headers: {}, body: JSON.stringify(result) };
   }
 
   function verifyAssertion(req: IncomingMessage, assertion: string): string {
@@ -523,15 +437,17 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     return { status: 204, headers: {}, body: '' };
   }
 
-  function route(req: IncomingMessage, body: string, record: RecordedRequest) {
+  async function route(req: IncomingMessage, body: string, record: RecordedRequest) {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (req.method === 'GET' && url.pathname === '/api/v1/logs')
       return logs(req, url.searchParams, record);
-    const hook = /^\/api\/v1\/eventHooks\/([^/]+)$/.exec(url.pathname);
-    if (req.method === 'GET' && hook) return eventHook(req, decodeURIComponent(hook[1]!), record);
+    const hookPath = /^\/api\/v1\/eventHooks(\/.*)?$/.exec(url.pathname);
+    if (hookPath) return eventHooksApi(req, hookPath[1] ?? '', body, record);
     if (req.method === 'POST' && url.pathname === '/oauth2/v1/token') return token(req, body);
     if (req.method === 'POST' && url.pathname === '/_simulator/events')
       return simulatorEvents(body);
+    if (req.method === 'POST' && url.pathname === '/_simulator/emit')
+      return simulatorEmit(req, body);
     throw oktaError(
       404,
       'E0000022',
@@ -555,7 +471,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const record: RecordedRequest = {
         method: req.method ?? 'GET',
@@ -566,7 +482,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
         at: now(),
       };
       try {
-        const answer = route(req, Buffer.concat(chunks).toString('utf8'), record);
+        const answer = await route(req, Buffer.concat(chunks).toString('utf8'), record);
         record.status = answer.status;
         send(res, answer.status, answer.headers, answer.body);
       } catch (error) {
@@ -587,9 +503,12 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   return Object.assign(org, {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url,
     port,
+    hooks,
+    emit: (request: EmitRequest) => emit(request, url),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

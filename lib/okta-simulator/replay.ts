@@ -5,7 +5,7 @@
  * sent them.
  */
 import type { EventsSource } from '../cli/events-cli';
-import type { TimeRange } from '../store/event-queries';
+import type { TimeRange } from '../store/query-parameters';
 import { type DeliverOptions, type DeliveryResult, deliver } from './deliver';
 import { oktaEnvelope } from './events';
 

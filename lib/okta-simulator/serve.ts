@@ -45,7 +45,13 @@ export async function serveFakeOrg(
         'serve: a service app needs its public key: --public-key FILE, or OKTA_PRIVATE_KEY in the environment',
       );
     }
-    client = { clientId, publicKey, keyId: options.keyId };
+    // A service app for the reconciler and for `hook` (issue 20): read the log, manage hooks.
+    client = {
+      clientId,
+      publicKey,
+      keyId: options.keyId,
+      scopes: ['okta.logs.read', 'okta.eventHooks.read', 'okta.eventHooks.manage'],
+    };
   }
   const token =
     options.token ??
@@ -60,7 +66,6 @@ export async function serveFakeOrg(
       clients: client ? [client] : [],
       rateLimit: { limit: options.rateLimit, windowMs: 60_000 },
       linkStyle: options.linkStyle,
-      eventHooks: { [options.hookId]: options.hookTypes },
       onRequest: (line) => io.out(line),
     });
   } catch (error) {
@@ -69,14 +74,26 @@ export async function serveFakeOrg(
     }
     throw error;
   }
+  // The local stage's hook, as `hook apply` names it: apply takes it over (its endpoint, secret).
+  org.hooks.seed(options.hookId, options.hookTypes, {
+    name: 'okta-event-hooks-local',
+    uri: 'http://localhost:1337/okta-webhooks-endpoint',
+    verified: false,
+  });
   io.out(`Fake Okta org on ${org.url}: System Log, OAuth token endpoint, Event Hooks API`);
   io.out(`  OKTA_ORG_URL=${org.url}`);
   if (token !== undefined)
     io.out(`  OKTA_API_TOKEN=${token}   (the SSWS token this fake org accepts)`);
-  if (client) io.out(`  OKTA_CLIENT_ID=${client.clientId}   (private_key_jwt, okta.logs.read)`);
+  if (client)
+    io.out(
+      `  OKTA_CLIENT_ID=${client.clientId}   (private_key_jwt, okta.logs.read, okta.eventHooks.manage)`,
+    );
   io.out(`  OKTA_EVENT_HOOK_ID=${options.hookId}   (${options.hookTypes.length} event types)`);
   io.out(
     `Record events: npm run okta -- send --url <hook endpoint> --type all --count 100 --org ${org.url} --drop 0.2`,
+  );
+  io.out(
+    `Register an event hook: npm run okta -- hook apply --url <hook endpoint> --org ${org.url}; then: npm run okta -- emit --org ${org.url} --type all --count 10`,
   );
   io.out('Ctrl-C stops it.');
 

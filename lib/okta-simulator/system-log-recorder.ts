@@ -42,15 +42,21 @@ export function hookDeliveryFailureEvent(
   deliveryEventId: string,
   reason: string,
   published = new Date(),
+  hook: { id: string; name: string; orgUrl: string } = {
+    id: EVENT_HOOK_ID,
+    name: 'Event hook',
+    orgUrl: `https://${ORG_DOMAIN}`,
+  },
 ): Record<string, unknown> {
+  const eventHook = {
+    id: hook.id,
+    type: 'EventHook',
+    alternateId: 'unknown',
+    displayName: hook.name,
+    detailEntry: null,
+  };
   return {
-    actor: {
-      id: EVENT_HOOK_ID,
-      type: 'EventHook',
-      alternateId: 'unknown',
-      displayName: 'Event hook',
-      detailEntry: null,
-    },
+    actor: eventHook,
     client: null,
     device: null,
     authenticationContext: null,
@@ -62,9 +68,9 @@ export function hookDeliveryFailureEvent(
     severity: 'WARN',
     debugContext: {
       debugData: {
-        eventHookId: EVENT_HOOK_ID,
+        eventHookId: hook.id,
         deliveryEventId,
-        requestUri: `https://${ORG_DOMAIN}/api/v1/eventHooks/${EVENT_HOOK_ID}`,
+        requestUri: `${hook.orgUrl}/api/v1/eventHooks/${hook.id}`,
       },
     },
     legacyEventType: 'event_hook.delivery',
@@ -72,15 +78,7 @@ export function hookDeliveryFailureEvent(
     uuid: timeUuid(published),
     version: '0',
     request: { ipChain: [] },
-    target: [
-      {
-        id: EVENT_HOOK_ID,
-        type: 'EventHook',
-        alternateId: 'unknown',
-        displayName: 'Event hook',
-        detailEntry: null,
-      },
-    ],
+    target: [eventHook],
     insertionTimestamp: null,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * A small, iterative JSON scanner over text that JSON.parse has already judged. It does two
- * things JSON.parse cannot on Node 20: say where invalid JSON broke (line and column), and
+ * things JSON.parse cannot: say, in the same words on every Node version, where invalid JSON broke (line and column), and
  * give the exact source text of each element of an array inside the document, so events are
  * stored as Okta sent them (numbers beyond 2^53 and duplicate keys included).
  * Iterative, not recursive, so hostile nesting depth cannot overflow the stack.

@@ -12,6 +12,7 @@ import {
   type PutEventsCommandOutput,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
+import { withAwsCallRecording } from '../aws/call-recorder';
 import type { Config } from '../config';
 import { ConfigError } from '../errors';
 import type { BatchResult, Reaction, ReactionEvent } from './reaction';
@@ -90,7 +91,11 @@ export function requestGroups(entries: PutEventsRequestEntry[]): number[][] {
 let containerClient: EventBridgeClient | undefined;
 
 function defaultClient(config: Config): PutEventsClient {
-  containerClient ??= new EventBridgeClient({ region: config.region, maxAttempts: 3 });
+  containerClient ??= withAwsCallRecording(
+    new EventBridgeClient({ region: config.region, maxAttempts: 3 }),
+    'events',
+    config.region,
+  );
   return containerClient;
 }
 

@@ -24,7 +24,7 @@ import {
   type Page,
   type TimeRange,
   checkRange,
-} from '../store/event-queries';
+} from '../store/query-parameters';
 import {
   OUTCOME_STATUSES,
   type OutcomeStatus,

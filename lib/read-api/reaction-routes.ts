@@ -9,7 +9,7 @@ import { type HttpRequest, type HttpResponse, jsonResponse } from '../http/http'
 import type { RequestLog } from '../logger';
 import { OutcomeQueries, parseReactionName, parseStatus } from '../reactions/outcome-queries';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
-import { decodePathSegment, listOptions, parameters } from './read-api';
+import { decodePathSegment, listOptions, parameters } from './route-parameters';
 
 const LIST_REACTIONS_PARAMETERS = ['status', 'name', 'since', 'until', 'limit', 'cursor'];
 

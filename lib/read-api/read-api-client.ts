@@ -4,7 +4,9 @@
  * re-serialised, so it stays exact.
  */
 import { assertCredentialSafe } from '../config';
-import type { DeliveryQuery, DeliveryRecord, EventQuery, Page } from '../store/event-queries';
+import type { DeliveryQuery, DeliveryRecord } from '../store/delivery-queries';
+import type { EventQuery } from '../store/keyed-query';
+import type { Page } from '../store/query-parameters';
 import { arrayElementTexts } from '../okta/json-text';
 import type { OutcomeQuery } from '../reactions/outcome-queries';
 import type { ReactionOutcome } from '../reactions/outcomes';

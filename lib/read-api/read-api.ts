@@ -11,16 +11,18 @@ import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { FailureLimiter } from '../http/failure-limiter';
 import { SessionRevocations } from '../store/session-revocations';
 import { RequestError } from '../errors';
-import { EventQueries, parseDeliveryStatus, parseLimit, parseTime } from '../store/event-queries';
+import { EventQueries } from '../store/event-queries';
+import { parseDeliveryStatus } from '../store/delivery-queries';
+import { parseLimit } from '../store/query-parameters';
 import {
   type ApiGatewayEvent,
-  type HttpRequest,
   type HttpResponse,
   jsonResponse,
   jsonTextResponse,
 } from '../http/http';
 import { quoted } from '../printable';
 import { reactionRoutes } from './reaction-routes';
+import { decodePathSegment, listOptions, parameters } from './route-parameters';
 
 const LIST_EVENTS_PARAMETERS = ['type', 'user', 'since', 'until', 'limit', 'cursor'];
 const LIST_DELIVERIES_PARAMETERS = ['since', 'until', 'status', 'limit', 'cursor'];
@@ -44,56 +46,12 @@ function withPrivateHeaders(response: HttpResponse): HttpResponse {
   };
 }
 
-/** Validated query parameters; unknown or empty ones are refused rather than ignored. */
-export function parameters(
-  request: HttpRequest,
-  allowed: string[],
-): Record<string, string | undefined> {
-  const found: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(request.query)) {
-    if (!allowed.includes(name)) {
-      throw new RequestError(
-        400,
-        'unknown_parameter',
-        allowed.length === 0
-          ? `This path takes no query parameters, got ${quoted(name, 50)}.`
-          : `Unknown query parameter ${quoted(name, 50)}; this path takes: ${allowed.join(', ')}.`,
-      );
-    }
-    if (value === '')
-      throw new RequestError(400, 'invalid_parameter', `${name} must not be empty.`);
-    found[name] = value;
-  }
-  return found;
-}
-
-export function decodePathSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new RequestError(
-      400,
-      'invalid_parameter',
-      'The id in the path is not valid percent-encoding.',
-    );
-  }
-}
-
 function noSuchEvent(uuid: string): RequestError {
   return new RequestError(404, 'not_found', `No event with uuid ${quoted(uuid)} is stored.`);
 }
 
 function noSuchDelivery(id: string): RequestError {
   return new RequestError(404, 'not_found', `No delivery with id ${quoted(id)} is stored.`);
-}
-
-export function listOptions(params: Record<string, string | undefined>) {
-  return {
-    since: params.since === undefined ? undefined : parseTime(params.since, 'since'),
-    until: params.until === undefined ? undefined : parseTime(params.until, 'until'),
-    limit: parseLimit(params.limit),
-    cursor: params.cursor,
-  };
 }
 
 export function createReadApiHandler(

@@ -5,11 +5,11 @@
  * at the end; exit 0 on success, 1 with one clear line on failure, 2 for a usage mistake.
  */
 import { parseArgs } from 'node:util';
-import { describeCliError } from '../cli/events-cli';
+import { describeCliError } from '../cli/cli-errors';
 import { loadConfig } from '../config';
 import { ConfigError, OktaApiError, RequestError } from '../errors';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
-import { parseTime } from '../store/event-queries';
+import { parseTime } from '../store/query-parameters';
 import type { PassResult } from './reconcile-pass';
 import { Reconciler } from './reconciler';
 

@@ -3,6 +3,7 @@
  * DynamoDB Local's endpoint override and the timeouts that keep a request inside Okta's 3 s.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { withAwsCallRecording } from '../aws/call-recorder';
 import type { Config } from '../config';
 
 /** DynamoDB Local accepts any credentials made only of letters and digits. */
@@ -15,7 +16,7 @@ export function createDynamoDbClient(
   config: Pick<Config, 'region' | 'dynamodbEndpoint'>,
   { requestTimeoutMs = 1000 }: { requestTimeoutMs?: number } = {},
 ): DynamoDBClient {
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     region: config.region,
     ...(config.dynamodbEndpoint
       ? { endpoint: config.dynamodbEndpoint, credentials: LOCAL_CREDENTIALS }
@@ -31,4 +32,5 @@ export function createDynamoDbClient(
       throwOnRequestTimeout: true,
     },
   });
+  return withAwsCallRecording(client, 'dynamodb', config.region);
 }

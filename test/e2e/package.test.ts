@@ -1,11 +1,13 @@
 /**
  * `serverless package` for staging and production, as `serverless deploy` would upload them,
  * built without AWS credentials: the template's hardening (table, least-privilege roles,
- * throttling, alarms, outputs) and no secret from the build environment in any packaged file.
+ * throttling, alarms, access log, deployment bucket, outputs), no secret from the build
+ * environment in any packaged file, and the stage's shape from serverless.yml, not the shell.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { normalise } from '../../deploy/check/stage-diff';
 import { PROJECT_ROOT } from '../../lib/store/table-definition';
 import { run } from '../helpers/run';
 import { unzip } from '../helpers/zip';
@@ -46,9 +48,20 @@ const CANARIES = {
   AWS_SECRET_ACCESS_KEY: 'canary-aws-secret-0a8f3b',
   AWS_SESSION_TOKEN: 'canary-aws-session-9e2c4d',
 };
+/** Staging's committed settings (serverless.yml params.staging) turn every integration on. */
 const ALARM_EMAIL = 'oncall@example.com';
-/** Staging is packaged with the reconciler configured, production without. */
-const OKTA_ORG_URL = 'https://acme.okta.com';
+const OKTA_ORG_URL = 'https://acme.example.com';
+/** Settings a deploying shell might hold: none may change a deployed stage's template. */
+const SHELL_SETTINGS = {
+  EVENT_BRIDGE: 'true',
+  OKTA_ORG_URL: 'https://other.okta.com',
+  ALARM_EMAIL: 'x@example.com',
+  FORWARD_URL: 'https://example.com/hook',
+  WEBHOOK_PATH: '/other',
+  OKTA_CLIENT_ID: '0oaother',
+  FORWARD_TYPES: 'group.*',
+  RETENTION_DAYS: '7',
+};
 
 const REACT_VARIABLES = ['EVENT_BUS_NAME', 'FORWARD_TYPES', 'FORWARD_URL', 'REACTIONS'];
 
@@ -100,32 +113,60 @@ async function packageStage(stage: string, env: NodeJS.ProcessEnv): Promise<Pack
 
 const packaged: Record<string, Packaged> = {};
 const STAGES = ['staging', 'production'] as const;
+/** Production packaged from a shell holding none of the settings. */
+let productionFromCleanShell: Packaged;
 
 beforeAll(async () => {
   // One after the other: packaging individual functions writes their zips to the shared
   // .serverless/ folder, so two packages at once remove each other's files.
   packaged.staging = await packageStage('staging', {
-    ALARM_EMAIL,
-    OKTA_ORG_URL,
-    OKTA_CLIENT_ID: '0oaservicereconciler',
-    OKTA_EVENT_HOOK_ID: 'who7hphp39JoHLni81d7',
-    // The eventbridge reaction's bus: on for staging here, off (the default) for production.
-    EVENT_BRIDGE: 'true',
-    FORWARD_URL: 'https://hooks.example.com/okta',
-    FORWARD_TYPES: 'user.lifecycle.*',
     AWS_ACCESS_KEY_ID: '',
     AWS_SECRET_ACCESS_KEY: '',
   });
   packaged.production = await packageStage('production', {
     ...CANARIES,
-    ALARM_EMAIL: '',
-    OKTA_ORG_URL: '',
+    ...SHELL_SETTINGS,
     AWS_ACCESS_KEY_ID: 'AKIDCANARY',
   });
-}, 240_000);
+  productionFromCleanShell = await packageStage('production', {});
+}, 300_000);
 afterAll(() => {
-  for (const { out } of Object.values(packaged)) rmSync(out, { recursive: true, force: true });
+  for (const { out } of [...Object.values(packaged), productionFromCleanShell])
+    if (out) rmSync(out, { recursive: true, force: true });
 });
+
+it("builds production from serverless.yml alone: the shell's settings change nothing", () => {
+  // Only the upload folder (a timestamp per package) may differ.
+  expect(normalise(packaged.production!.template)).toEqual(
+    normalise(productionFromCleanShell.template),
+  );
+});
+
+it.each([
+  [
+    { EVENT_BRIDGE: 'maybe' },
+    'EVENT_BRIDGE (params eventBridge) is "maybe": allowed values are true, false',
+  ],
+  [
+    { EVENT_BRIDGE: 'TRUE' },
+    'EVENT_BRIDGE (params eventBridge) is "TRUE": allowed values are true, false',
+  ],
+  [
+    { RETENTION_DAYS: 'ninety' },
+    'RETENTION_DAYS (params retentionDays) is "ninety": allowed values are a whole number of days (0: keep forever)',
+  ],
+])(
+  'the local stage refuses %j with one line naming the setting and its allowed values',
+  async (env, line) => {
+    const result = await run(
+      [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'print'],
+      { ...env, SLS_TELEMETRY_DISABLED: '1' },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')).toEqual(expect.arrayContaining(['Error:', line]));
+  },
+  60_000,
+);
 
 it.each([
   [
@@ -241,7 +282,7 @@ it('bundles no SSM client: secrets are read with one signed call (cold start)', 
 });
 
 it.each(STAGES)(
-  '%s: functions on nodejs22.x/arm64, minified, environment holding names only',
+  '%s: functions on nodejs24.x/arm64, minified, environment holding names only',
   (stage) => {
     const { template, files } = packaged[stage]!;
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
@@ -282,7 +323,7 @@ it.each(STAGES)(
     };
     for (const [id, fn] of functions) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 256,
         Timeout: timeouts[id] ?? 6,
@@ -321,7 +362,8 @@ it.each(STAGES)(
     const retention = resourcesOfType(template, 'AWS::Logs::LogGroup').map(
       ([, r]) => r.Properties.RetentionInDays,
     );
-    expect(retention).toEqual(Array(7).fill(stage === 'production' ? 90 : 14));
+    // Seven functions and the HTTP API's access log.
+    expect(retention).toEqual(Array(8).fill(stage === 'production' ? 90 : 14));
   },
 );
 
@@ -411,7 +453,7 @@ it.each(STAGES)(
       Condition: 'HasEventBus',
       Properties: { Name: `okta-event-hooks-${stage}` },
     });
-    // CloudFormation evaluates the condition: staging was packaged with EVENT_BRIDGE=true.
+    // CloudFormation evaluates the condition: params.staging.eventBridge is 'true'.
     expect(template.Conditions!.HasEventBus).toEqual({
       'Fn::Equals': [stage === 'staging' ? 'true' : 'false', 'true'],
     });
@@ -495,6 +537,12 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Action: ['sqs:SendMessage'],
       Resource: [{ 'Fn::GetAtt': ['StoreFailuresQueue', 'Arn'] }],
     },
+    {
+      // IAM's ListStreams takes no resource: only '*' grants it (deploy/permissions.json).
+      Effect: 'Allow',
+      Action: ['dynamodb:ListStreams'],
+      Resource: '*',
+    },
   ]);
   expect(withoutLogs(roleOf('ReactLambdaFunction'))).toEqual([
     {
@@ -532,6 +580,12 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Action: ['sqs:SendMessage'],
       Resource: [{ 'Fn::GetAtt': ['ReactFailuresQueue', 'Arn'] }],
     },
+    {
+      // IAM's ListStreams takes no resource: only '*' grants it (deploy/permissions.json).
+      Effect: 'Allow',
+      Action: ['dynamodb:ListStreams'],
+      Resource: '*',
+    },
   ]);
   const index = (name: string) => ({
     'Fn::Join': ['', [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, `/index/${name}`]],
@@ -549,6 +603,8 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
         'dynamodb:BatchWriteItem',
         'dynamodb:GetItem',
         'dynamodb:BatchGetItem',
+        // The event-type registry write of the event store, on every page it stores.
+        'dynamodb:UpdateItem',
       ],
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
     },
@@ -580,10 +636,15 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
     },
   ]);
 
-  // No wildcard anywhere but in log-group ARNs, in any role of the stack.
+  // The framework's shared role, used by no function, holds log permissions only.
+  expect(withoutLogs(statementsOf(template.Resources.IamRoleLambdaExecution!))).toEqual([]);
+
+  // No wildcard anywhere but in log-group ARNs (and ListStreams, which takes no resource).
   for (const [id, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
     for (const statement of statementsOf(role)) {
       const actions = asList(statement.Action) as string[];
+      if (actions.join() === 'dynamodb:ListStreams' && asList(statement.Resource).join() === '*')
+        continue;
       expect({ id, actions: actions.filter((a) => a.includes('*')) }).toEqual({ id, actions: [] });
       if (actions.every((a) => a.startsWith('logs:'))) {
         expect(JSON.stringify(statement.Resource)).toMatch(/:log-group:\/aws\/lambda\//);
@@ -643,6 +704,7 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
     'EventsRecoveredAlarm',
     'EventsTableSystemErrorsAlarm',
     'EventsTableThrottleAlarm',
+    'ReactEventSourceMappingDynamodbEventsTableFailedRecordsAlarm',
     'ReactFailuresAlarm',
     'ReactIteratorAgeAlarm',
     'ReactLambdaFunctionErrorsAlarm',
@@ -654,6 +716,7 @@ it.each(STAGES)('%s: alarms on 5xx, function errors and throttles, table throttl
     'ReconcileLagAlarm',
     'ReconcileLambdaFunctionErrorsAlarm',
     'ReconcileLambdaFunctionThrottlesAlarm',
+    'StoreEventSourceMappingDynamodbEventsTableFailedRecordsAlarm',
     'StoreFailuresAlarm',
     'StoreIteratorAgeAlarm',
     'StoreLambdaFunctionErrorsAlarm',
@@ -699,7 +762,7 @@ it.each(STAGES)(
       State: { 'Fn::If': ['HasOktaOrg', 'ENABLED', 'DISABLED'] },
       Targets: [{ Arn: { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] } }],
     });
-    // CloudFormation evaluates the condition: only staging was packaged with OKTA_ORG_URL.
+    // CloudFormation evaluates the condition: only params.staging sets oktaOrgUrl.
     expect(template.Conditions!.HasOktaOrg).toEqual({
       'Fn::Not': [{ 'Fn::Equals': [stage === 'staging' ? OKTA_ORG_URL : '', ''] }],
     });
@@ -735,12 +798,12 @@ it.each(STAGES)(
       },
     });
     expect(template.Resources.ReconcileLambdaFunctionErrorsAlarm!.Properties.AlarmDescription).toBe(
-      'reconcile failed (crash, timeout, or an error it reported)',
+      'reconcile failed (crash or timeout)',
     );
   },
 );
 
-it('subscribes the alarm e-mail only when ALARM_EMAIL is set', () => {
+it('subscribes the alarm e-mail only when the stage sets alarmEmail', () => {
   const subscription = (stage: string) =>
     packaged[stage]!.template.Resources.AlarmEmailSubscription!;
   expect(subscription('staging')).toMatchObject({
@@ -755,3 +818,57 @@ it('subscribes the alarm e-mail only when ALARM_EMAIL is set', () => {
     'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
   });
 });
+
+it.each(STAGES)(
+  '%s: HTTP API access log with the stage retention, no function versions, a private versioned encrypted deployment bucket',
+  (stage) => {
+    const { template } = packaged[stage]!;
+    expect(template.Resources.HttpApiStage!.Properties.AccessLogSettings).toMatchObject({
+      DestinationArn: { 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] },
+      Format: expect.stringContaining('"status":"$context.status"'),
+    });
+    expect(template.Resources.HttpApiLogGroup!.Properties.RetentionInDays).toBe(
+      stage === 'production' ? 90 : 14,
+    );
+    expect(resourcesOfType(template, 'AWS::Lambda::Version')).toEqual([]);
+    expect(template.Resources.ServerlessDeploymentBucket!.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        ],
+      },
+      LifecycleConfiguration: {
+        Rules: [expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })],
+      },
+    });
+  },
+);
+
+it.each(STAGES)(
+  '%s: stream functions alarm on the records they report failed (FailedInvokeEventCount), not only on Errors',
+  (stage) => {
+    const { template } = packaged[stage]!;
+    for (const fn of ['Store', 'React']) {
+      const mapping = `${fn}EventSourceMappingDynamodbEventsTable`;
+      expect(template.Resources[mapping]!.Properties.MetricsConfig).toEqual({
+        Metrics: ['EventCount'],
+      });
+      expect(template.Resources[`${mapping}FailedRecordsAlarm`]!.Properties).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'FailedInvokeEventCount',
+        Dimensions: [{ Name: 'EventSourceMappingUUID', Value: { Ref: mapping } }],
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
+      expect(
+        template.Resources[`${fn}LambdaFunctionErrorsAlarm`]!.Properties.AlarmDescription,
+      ).toMatch(/crashed or timed out on a whole batch/);
+    }
+  },
+);

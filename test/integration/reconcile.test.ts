@@ -22,6 +22,7 @@ import { Reconciler, createSystemLogClient } from '../../lib/reconcile/reconcile
 import { SecretResolver } from '../../lib/secrets';
 import { eventJson } from '../../lib/store/event-items';
 import { EventStore } from '../../lib/store/event-store';
+import { asFunction } from '../helpers/as-function';
 import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
 import { type FakeSsm, startFakeSsm } from '../helpers/fake-ssm';
 
@@ -439,12 +440,19 @@ describe('the scheduled handler', () => {
       seen.push(text);
       return new Response(text, { status: response.status, headers: response.headers });
     };
-    return createReconcileHandler({
+    const handler = createReconcileHandler({
       config,
       secrets: new SecretResolver(),
       dynamodb: db.client,
       fetch: recordingFetch,
     });
+    // Its AWS calls are checked against the reconcile role's manifest at the end of the run.
+    return (...args: Parameters<typeof handler>) =>
+      asFunction(
+        'reconcile',
+        { STAGE: 'production', EVENTS_TABLE: table, SECRETS_PATH: PATH },
+        () => handler(...args),
+      );
   }
   const context = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
 

@@ -229,9 +229,9 @@ describe('verification handler (GET), payload v2 and v1', () => {
 describe('the open mode needs serverless offline, not just the local stage', () => {
   beforeEach(() => jest.spyOn(console, 'error').mockImplementation(() => undefined));
   afterEach(() => jest.restoreAllMocks());
-  // A real Lambda's reserved variables (nodejs22.x); AWS_LAMBDA_FUNCTION_NAME is set there too.
+  // A real Lambda's reserved variables (nodejs24.x); AWS_LAMBDA_FUNCTION_NAME is set there too.
   const lambda = {
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
     AWS_LAMBDA_FUNCTION_NAME: 'okta-event-hooks-local-verify',
   };

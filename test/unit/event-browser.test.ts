@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { buildUiAssets } from '../../deploy/ui-assets';
 import { compactJson, reindentJson } from '../../lib/okta/json-text';
 import { previewEvent } from '../../lib/okta-simulator/events';
-import { bucketEdges } from '../../lib/store/event-queries';
+import { bucketEdges } from '../../lib/store/event-counts';
 import { CONTENT_SECURITY_POLICY } from '../../lib/ui/security-headers';
 import { CSV_HEADER, csvField, csvRecord, eventRow } from '../../lib/ui/client/event-fields';
 import { prettyTokens } from '../../lib/ui/client/json-tokens';
