@@ -142,7 +142,10 @@ it('gets one delivery with its request body as received', async () => {
 });
 
 it('accepts either rotation token and refuses anything else with 401', async () => {
-  expect((await get('/events', {}, { authorization: 'Bearer old-token-of-32-characters-or-more' })).statusCode).toBe(200);
+  expect(
+    (await get('/events', {}, { authorization: 'Bearer old-token-of-32-characters-or-more' }))
+      .statusCode,
+  ).toBe(200);
   expect((await get('/events', {}, { authorization: `bearer ${TOKEN}` })).statusCode).toBe(200);
   const attempts: Array<Record<string, string>> = [
     {},
