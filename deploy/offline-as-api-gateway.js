@@ -8,7 +8,10 @@
  *   commas ("Duplicate headers are combined with commas", HTTP API payload format 2.0), so two
  *   Authorization headers passed locally with the right one last: they are joined again;
  * - every request has the same request id, "offlineContext_resourceId": each gets its own, as
- *   API Gateway gives it, so log lines can be told apart.
+ *   API Gateway gives it, so log lines can be told apart;
+ * - it grants CORS to every Origin, with credentials (the page of any other port on localhost
+ *   could read the event store through a signed-in browser), where API Gateway with no
+ *   `provider.httpApi.cors` adds no CORS header at all: they are removed again.
  * It runs only under `serverless offline` (npm start, the tests); package and deploy never load
  * it. docs/http-api.md lists what still differs.
  */
@@ -47,13 +50,31 @@ function asApiGateway(event, rawHeaders) {
   return event;
 }
 
-async function install() {
+/** Removes every Access-Control-* header from `response` just before it is sent. */
+function withoutCors(response) {
+  const writeHead = response.writeHead;
+  response.writeHead = function writeHeadWithoutCors(...args) {
+    for (const name of this.getHeaderNames()) {
+      if (name.startsWith('access-control-')) this.removeHeader(name);
+    }
+    const headers = args.find((arg) => typeof arg === 'object' && arg !== null);
+    if (headers && !Array.isArray(headers)) {
+      for (const name of Object.keys(headers)) {
+        if (name.toLowerCase().startsWith('access-control-')) delete headers[name];
+      }
+    }
+    return writeHead.apply(this, args);
+  };
+}
+
+async function install(corsConfigured) {
   installed ??= (async () => {
     // Which raw request an event is being made for: the request's own async context.
     const current = new AsyncLocalStorage();
     const emit = http.Server.prototype.emit;
     http.Server.prototype.emit = function emitWithRequest(name, request, ...rest) {
       if (name !== 'request') return emit.call(this, name, request, ...rest);
+      if (!corsConfigured && rest[0] instanceof http.ServerResponse) withoutCors(rest[0]);
       return current.run(request, () => emit.call(this, name, request, ...rest));
     };
     // The module serverless-offline itself loaded (same file, so the same class).
@@ -71,9 +92,11 @@ async function install() {
 }
 
 class OfflineAsApiGateway {
-  constructor() {
+  constructor(serverless) {
+    const corsConfigured = Boolean(serverless?.service?.provider?.httpApi?.cors);
+    const start = () => install(corsConfigured);
     // `offline` and `offline start` both start here, before the server takes requests.
-    this.hooks = { 'before:offline:start': install, 'before:offline:start:init': install };
+    this.hooks = { 'before:offline:start': start, 'before:offline:start:init': start };
   }
 }
 

@@ -165,6 +165,19 @@ function fractionOf(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
+ * Refuses a URL that credentials would travel to in clear text: https, or http:// to this
+ * machine only. `name` and `raw` are for the one-line error.
+ */
+export function assertCredentialSafe(url: URL, name: string, raw = url.href): void {
+  const local = LOCAL_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    throw new ConfigError(
+      `${name} must be an https:// URL (http:// only for localhost), got "${raw}"`,
+    );
+  }
+}
+
+/**
  * An Okta org URL as `https://host[:port]`, nothing after it. `http://` only for localhost (the
  * simulator's fake org, tests): credentials never travel in clear text to anything else.
  */
@@ -177,12 +190,7 @@ export function parseOrgUrl(raw: string, name = 'OKTA_ORG_URL'): string {
       `${name} must be the org's URL, such as https://acme.okta.com, got "${raw}"`,
     );
   }
-  const local = LOCAL_HOSTS.has(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
-    throw new ConfigError(
-      `${name} must be an https:// URL (http:// only for localhost), got "${raw}"`,
-    );
-  }
+  assertCredentialSafe(url, name, raw);
   if (
     url.username ||
     url.password ||
@@ -304,6 +312,24 @@ export function assertSecured(config: Config): void {
     throw new ConfigError(
       `Stage "${config.stage}" has no OKTA_AUTH_SECRET or HOOKDECK_SIGNING_SECRET${where}${why}: refusing every request`,
     );
+  }
+}
+
+/** Read API tokens (EVENTS_API_TOKEN) shorter than this are refused on deployed stages. */
+export const MIN_READ_TOKEN_LENGTH = 32;
+
+/** One line naming a too-short EVENTS_API_TOKEN value (by its length only); else undefined. */
+export function shortReadTokenProblem(config: Pick<Config, 'eventsApiTokens'>): string | undefined {
+  const short = config.eventsApiTokens.find((token) => token.length < MIN_READ_TOKEN_LENGTH);
+  if (short === undefined) return undefined;
+  return `EVENTS_API_TOKEN holds a value of ${short.length} characters: use ${MIN_READ_TOKEN_LENGTH} or more random ones (openssl rand -hex 32)`;
+}
+
+/** Deployed stages refuse every read while a read token is short enough to guess (500). */
+export function assertStrongReadTokens(config: Config): void {
+  const problem = shortReadTokenProblem(config);
+  if (problem !== undefined && config.stage !== 'local') {
+    throw new ConfigError(`${problem}: refusing every read on stage "${config.stage}"`);
   }
 }
 

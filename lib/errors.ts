@@ -16,6 +16,17 @@ export class RequestError extends Error {
   }
 }
 
+/** Too many failed attempts from one source (429): `retryAfterSeconds` becomes Retry-After. */
+export class RateLimitedError extends RequestError {
+  override name = 'RateLimitedError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'too_many_failures', message);
+  }
+}
+
 /** Storage failed, throttled or ran out of time: the sender should retry (503). */
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';

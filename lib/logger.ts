@@ -137,7 +137,8 @@ export function formatStoreLog(entry: StoreLog, format: LogFormat): string {
   if (entry.reason) parts.push(entry.reason);
   parts.push(`${entry.ms}ms`);
   if (entry.lagMs !== undefined) parts.push(`(${entry.lagMs}ms after receipt)`);
-  return parts.join(' ');
+  // Event types and reasons come from outside (a delivery's body): never raw on a terminal.
+  return escapeControls(parts.join(' '));
 }
 
 export function logStore(entry: StoreLog, format: LogFormat): void {
@@ -192,7 +193,7 @@ export function formatReconcileLog(entry: ReconcileLog, format: LogFormat): stri
   if (entry.lagSeconds !== undefined) parts.push(`lag=${entry.lagSeconds}s`);
   if (entry.reason) parts.push(entry.reason);
   if (entry.ms !== undefined) parts.push(`${entry.ms}ms`);
-  return parts.join(' ');
+  return escapeControls(parts.join(' '));
 }
 
 export function logReconcile(entry: ReconcileLog, format: LogFormat): void {

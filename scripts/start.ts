@@ -3,7 +3,7 @@
  * `serverless offline` on port 1337, with one readable line per request. Ctrl-C stops it all.
  */
 import { join } from 'node:path';
-import { hasAnySecret, loadConfig } from '../lib/config';
+import { hasAnySecret, loadConfig, shortReadTokenProblem } from '../lib/config';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../lib/store/dynamodb';
 import { ConfigError } from '../lib/errors';
 import {
@@ -178,6 +178,8 @@ Ctrl-C stops everything.
           "!!! Set OKTA_AUTH_SECRET in .env (the value of the hook's Authentication secret) before exposing it.",
       );
     }
+    const shortToken = shortReadTokenProblem(config);
+    if (shortToken) console.warn(`!!! WARNING: ${shortToken} (deployed stages refuse it).`);
     if (config.oktaOrgUrl && config.reconcileIntervalSeconds > 0) {
       // The scheduled function's job, in this process: a pass now, then every interval.
       reconcileLoop = startReconcileLoop(

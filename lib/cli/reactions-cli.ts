@@ -8,6 +8,7 @@
  * outcome, which the react function (under npm start, or deployed) picks up from the table's
  * stream and runs with its own configuration and secrets; then it waits for the outcomes.
  */
+import { escapeControls } from '../logger';
 import { loadConfig } from '../config';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
 import { MAX_LIMIT, type Page } from '../store/query-parameters';
@@ -33,8 +34,9 @@ function localConfig(env: NodeJS.ProcessEnv) {
   });
 }
 
+/** A cell: control characters escaped (an event's type or a receiver's error could hold them). */
 function column(value: string | undefined, width: number): string {
-  const text = value ?? '-';
+  const text = escapeControls(value ?? '-');
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 }
 
@@ -49,7 +51,7 @@ export function outcomeLine(o: ReactionOutcome, now = Date.now()): string {
     column(`attempts=${o.attempts}`, 12),
     column(o.uuid, 36),
     column(o.eventType, 32),
-    o.lastError ?? '',
+    escapeControls(o.lastError ?? ''),
   ]
     .join('  ')
     .trimEnd();

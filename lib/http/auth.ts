@@ -13,7 +13,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config';
 import { RequestError } from '../errors';
-import { sessionCookie, verifySession } from './session';
+import { isCrossOrigin, sessionCookie, verifySession } from './session';
 
 export type Caller = 'okta' | 'hookdeck' | 'reader' | 'session' | 'unauthenticated';
 
@@ -113,6 +113,14 @@ export function authenticateReader(
   }
   const session = sessionCookie(headers.cookie);
   if (session !== undefined) {
+    // A cookie is sent by the browser whoever's page asks: only the event browser's may use it.
+    if (isCrossOrigin(headers)) {
+      throw new RequestError(
+        403,
+        'cross_origin',
+        "The session cookie is accepted only from the event browser's own page: use a bearer token.",
+      );
+    }
     if (verifySession(session, config.eventsApiTokens, nowMs) === undefined) {
       throw unauthorized('The session has ended or its token was withdrawn: sign in again.');
     }

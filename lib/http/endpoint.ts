@@ -4,7 +4,12 @@
  * place, and write one log line.
  */
 import { type Caller, authenticate } from './auth';
-import { type Config, assertSecured, config as containerConfig } from '../config';
+import {
+  type Config,
+  assertSecured,
+  assertStrongReadTokens,
+  config as containerConfig,
+} from '../config';
 import {
   type ApiGatewayEvent,
   type HttpRequest,
@@ -66,6 +71,7 @@ export function createEndpoint(
         secrets,
         (warning) => (log.warning = warning),
       );
+      if (secrets.includes('eventsApiToken')) assertStrongReadTokens(config);
       const caller = authenticateCaller(request, config);
       log.caller = caller;
       response = fitResponsePayload(

@@ -10,6 +10,7 @@ import type {
 import { gzipSync } from 'node:zlib';
 import {
   ConfigError,
+  RateLimitedError,
   RequestError,
   SecretsUnavailableError,
   StorageUnavailableError,
@@ -198,7 +199,11 @@ export function errorResponse(error: unknown): HttpResponse {
   if (error instanceof RequestError) {
     const body: Record<string, unknown> = { error: error.code, message: error.message };
     if (error.problems && error.problems.length > 0) body.problems = error.problems;
-    return jsonResponse(error.statusCode, body);
+    const response = jsonResponse(error.statusCode, body);
+    if (error instanceof RateLimitedError) {
+      response.headers = { ...response.headers, 'retry-after': String(error.retryAfterSeconds) };
+    }
+    return response;
   }
   if (error instanceof StorageUnavailableError) {
     return jsonResponse(503, {

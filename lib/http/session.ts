@@ -1,16 +1,18 @@
 /**
- * The event browser's session cookie: a signed expiry, never the token. Signing it with a key
- * derived from the EVENTS_API_TOKEN that was presented means no new secret to manage, and
- * removing a token from EVENTS_API_TOKEN (rotation) ends every session made with it.
+ * The event browser's session cookie: a signed expiry and session id, never the token. Signing
+ * it with a key derived from the EVENTS_API_TOKEN that was presented means no new secret to
+ * manage, and removing a token from EVENTS_API_TOKEN (rotation) ends every session made with it.
+ * Signing out records the session id as revoked in the table (lib/store/session-revocations.ts),
+ * so a copied cookie stops working too.
  *
- * Value: `<expiry in epoch seconds>.<base64url HMAC-SHA256(key, "v1.<expiry>")>`, where
- * key = HMAC-SHA256(token, "okta-events-ui-session").
+ * Value: `<expiry in epoch seconds>.<session id>.<base64url HMAC-SHA256(key, "v2.<expiry>.<id>")>`,
+ * where key = HMAC-SHA256(token, "okta-events-ui-session") and the id is 16 random bytes.
  *
  * Attributes: HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it,
  * so the read API's cookie auth needs no CSRF token: it only serves GETs), Path=/. Over https
  * also Secure and the `__Host-` prefix, which makes browsers refuse a Domain or a non-/ Path.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** How long a sign-in lasts: a working day, then the token is asked for again. */
 export const SESSION_SECONDS = 12 * 60 * 60;
@@ -21,13 +23,24 @@ function sessionKey(token: string): Buffer {
   return createHmac('sha256', token).update('okta-events-ui-session').digest();
 }
 
-function mac(token: string, expiresAt: number): Buffer {
-  return createHmac('sha256', sessionKey(token)).update(`v1.${expiresAt}`).digest();
+function mac(token: string, expiresAt: number, sessionId: string): Buffer {
+  return createHmac('sha256', sessionKey(token)).update(`v2.${expiresAt}.${sessionId}`).digest();
 }
 
 /** A cookie value that proves, until `expiresAt` (epoch seconds), that `token` was presented. */
-export function signSession(token: string, expiresAt: number): string {
-  return `${expiresAt}.${mac(token, expiresAt).toString('base64url')}`;
+export function signSession(
+  token: string,
+  expiresAt: number,
+  sessionId = randomBytes(16).toString('base64url'),
+): string {
+  return `${expiresAt}.${sessionId}.${mac(token, expiresAt, sessionId).toString('base64url')}`;
+}
+
+const SESSION_VALUE = /^(\d{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+
+/** The session id of a cookie value verifySession accepted (it is revoked by this id). */
+export function sessionIdOf(value: string): string | undefined {
+  return SESSION_VALUE.exec(value)?.[2];
 }
 
 /**
@@ -39,13 +52,16 @@ export function verifySession(
   tokens: readonly string[],
   nowMs = Date.now(),
 ): number | undefined {
-  const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  const match = SESSION_VALUE.exec(value);
   if (!match) return undefined;
   const expiresAt = Number(match[1]);
-  const given = Buffer.from(match[2]!, 'base64url');
+  const sessionId = match[2]!;
+  const given = Buffer.from(match[3]!, 'base64url');
   if (given.length !== 32) return undefined;
   let valid = false;
-  for (const token of tokens) valid = timingSafeEqual(given, mac(token, expiresAt)) || valid;
+  for (const token of tokens) {
+    valid = timingSafeEqual(given, mac(token, expiresAt, sessionId)) || valid;
+  }
   return valid && expiresAt * 1000 > nowMs ? expiresAt : undefined;
 }
 
@@ -59,6 +75,25 @@ export function sessionCookie(cookieHeader: string | undefined): string | undefi
     if (eq > 0 && (name === SECURE_NAME || name === PLAIN_NAME)) return pair.slice(eq + 1).trim();
   }
   return undefined;
+}
+
+/**
+ * True when a browser says the request comes from a page of another origin: `Sec-Fetch-Site`
+ * other than same-origin or none (typed or bookmarked), or an `Origin` whose host is not ours.
+ * SameSite=Strict does not separate origins of one site (another port of localhost, another
+ * subdomain), so requests carrying the session cookie are refused on this. Scripts and curl send
+ * neither header.
+ */
+export function isCrossOrigin(headers: Record<string, string>): boolean {
+  const site = headers['sec-fetch-site']?.trim().toLowerCase();
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  const origin = headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== headers.host;
+  } catch {
+    return true; // "null" (a sandboxed or file: page) and anything unparsable
+  }
 }
 
 /**

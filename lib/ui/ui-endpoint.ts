@@ -11,6 +11,7 @@
  */
 import { authenticateReader, matchesAny } from '../http/auth';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
+import { FailureLimiter } from '../http/failure-limiter';
 import {
   type ApiGatewayEvent,
   type HttpRequest,
@@ -19,12 +20,16 @@ import {
   withCookie,
 } from '../http/http';
 import {
+  isCrossOrigin,
   isHttps,
   sessionClearCookie,
   sessionCookie,
+  sessionIdOf,
   sessionSetCookie,
   verifySession,
 } from '../http/session';
+import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
+import { SessionRevocations } from '../store/session-revocations';
 import type { Config } from '../config';
 import { RequestError } from '../errors';
 import { SECURITY_HEADERS } from './security-headers';
@@ -41,14 +46,22 @@ export interface SessionState {
   expiresAt?: string;
 }
 
-function sessionState(request: HttpRequest, config: Config, nowMs: number): SessionState {
+async function sessionState(
+  request: HttpRequest,
+  config: Config,
+  nowMs: number,
+  revocations: SessionRevocations,
+): Promise<SessionState> {
   if (config.eventsApiTokens.length === 0) {
     authenticateReader(request.headers, config); // 403 on a deployed stage, as the read API
     return { tokenRequired: false, signedIn: true };
   }
   const cookie = sessionCookie(request.headers.cookie);
-  const expiresAt =
+  let expiresAt =
     cookie === undefined ? undefined : verifySession(cookie, config.eventsApiTokens, nowMs);
+  if (expiresAt !== undefined && (await revocations.isRevoked(sessionIdOf(cookie!)!))) {
+    expiresAt = undefined;
+  }
   return expiresAt === undefined
     ? { tokenRequired: true, signedIn: false }
     : { tokenRequired: true, signedIn: true, expiresAt: new Date(expiresAt * 1000).toISOString() };
@@ -59,15 +72,7 @@ function sessionState(request: HttpRequest, config: Config, nowMs: number): Sess
  * Origin with such requests; the cookie's SameSite=Strict already keeps other sites' out).
  */
 function assertSameOrigin(request: HttpRequest): void {
-  const origin = request.headers.origin;
-  if (origin === undefined) return; // not a browser: curl and scripts send no Origin
-  let host: string | undefined;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    host = undefined;
-  }
-  if (host === undefined || host !== request.headers.host) {
+  if (isCrossOrigin(request.headers)) {
     throw new RequestError(
       403,
       'cross_origin',
@@ -101,15 +106,23 @@ function tokenOf(request: HttpRequest): string {
   return token.trim();
 }
 
-function signIn(request: HttpRequest, config: Config, nowMs: number): HttpResponse {
+async function signIn(
+  request: HttpRequest,
+  config: Config,
+  nowMs: number,
+  failures: FailureLimiter,
+  revocations: SessionRevocations,
+): Promise<HttpResponse> {
   assertSameOrigin(request);
   const token = tokenOf(request);
   if (config.eventsApiTokens.length === 0) {
-    return jsonResponse(200, sessionState(request, config, nowMs));
+    return jsonResponse(200, await sessionState(request, config, nowMs, revocations));
   }
-  if (!matchesAny(token, config.eventsApiTokens)) {
-    throw new RequestError(401, 'unauthorized', 'That is not an accepted EVENTS_API_TOKEN.');
-  }
+  failures.guard(request.sourceIp, 'sign-ins', () => {
+    if (!matchesAny(token, config.eventsApiTokens)) {
+      throw new RequestError(401, 'unauthorized', 'That is not an accepted EVENTS_API_TOKEN.');
+    }
+  });
   const { setCookie, expiresAt } = sessionSetCookie(
     token,
     isHttps(request.headers, config.stage),
@@ -123,8 +136,18 @@ function signIn(request: HttpRequest, config: Config, nowMs: number): HttpRespon
   return withCookie(response, request, setCookie);
 }
 
-function signOut(request: HttpRequest, config: Config): HttpResponse {
+/** Clears the cookie, and revokes its session on the server: a copy of it is refused too. */
+async function signOut(
+  request: HttpRequest,
+  config: Config,
+  nowMs: number,
+  revocations: SessionRevocations,
+): Promise<HttpResponse> {
   assertSameOrigin(request);
+  const cookie = sessionCookie(request.headers.cookie);
+  const expiresAt =
+    cookie === undefined ? undefined : verifySession(cookie, config.eventsApiTokens, nowMs);
+  if (expiresAt !== undefined) await revocations.revoke(sessionIdOf(cookie!)!, expiresAt);
   return withCookie(
     { statusCode: 204, body: '' },
     request,
@@ -142,6 +165,16 @@ function servePage(request: HttpRequest, assets: UiAssets): HttpResponse {
     statusCode: 200,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
     body: assets.html,
+  };
+}
+
+/** 308 to `path` with the same query: the method (GET) is kept, and browsers cache it. */
+function redirectTo(path: string, request: HttpRequest): HttpResponse {
+  const query = new URLSearchParams(request.query).toString();
+  return {
+    statusCode: 308,
+    headers: { location: query ? `${path}?${query}` : path, 'cache-control': 'no-cache' },
+    body: '',
   };
 }
 
@@ -164,28 +197,49 @@ function serveAsset(request: HttpRequest, assets: UiAssets, name: string): HttpR
 }
 
 export function createUiHandler(
-  deps: EndpointDeps & { assets: UiAssets; now?: () => number },
+  deps: EndpointDeps & {
+    assets: UiAssets;
+    now?: () => number;
+    failures?: FailureLimiter;
+    revocations?: SessionRevocations;
+  },
 ): (event: ApiGatewayEvent) => Promise<HttpResponse> {
+  let revocations = deps.revocations; // one client per container, made on first use
+  const revocationsOf = (config: Config) =>
+    (revocations ??= new SessionRevocations(
+      createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS }),
+      config.tableName,
+    ));
   const now = deps.now ?? Date.now;
+  const failures = deps.failures ?? new FailureLimiter(now); // per container: see its file
   const endpoint = createEndpoint(
     deps,
     // The page and its files are public; the session routes check the token themselves.
     () => 'unauthenticated',
     async ({ request, config, log }) => {
       const path = request.path.replace(/\/+$/, '');
-      if (path === '/ui') return servePage(request, deps.assets);
+      if (path === '/ui') {
+        // The page's files are relative (ui/assets/...): under /ui/ they would not resolve.
+        if (request.path !== path) return redirectTo(path, request);
+        return servePage(request, deps.assets);
+      }
       const asset = /^\/ui\/assets\/([^/]+)$/.exec(path);
       if (asset) return serveAsset(request, deps.assets, asset[1]!);
       if (path === '/ui/session') {
         if (request.method === 'GET') {
-          return jsonResponse(200, sessionState(request, config, now()));
+          return jsonResponse(
+            200,
+            await sessionState(request, config, now(), revocationsOf(config)),
+          );
         }
         if (request.method === 'POST') {
-          const response = signIn(request, config, now());
+          const response = await signIn(request, config, now(), failures, revocationsOf(config));
           log.caller = 'session';
           return response;
         }
-        if (request.method === 'DELETE') return signOut(request, config);
+        if (request.method === 'DELETE') {
+          return signOut(request, config, now(), revocationsOf(config));
+        }
         throw methodNotAllowed('GET, POST or DELETE');
       }
       throw new RequestError(404, 'not_found', 'No such page: the event browser is at /ui.');

@@ -243,13 +243,14 @@ it('writes no secret of the build environment into any packaged file, zips opene
   expect(leaks).toEqual([]);
 });
 
-it('keeps the DynamoDB client out of the verify and ui bundles (they touch no data; cold start)', () => {
+it('keeps the DynamoDB client out of the verify bundle (it touches no data; cold start)', () => {
   const { files } = packaged.production!;
   const code = (fn: string) => [...files].find(([name]) => name.endsWith(`!handlers/${fn}.js`))![1];
   // Only the DynamoDB client carries its JSON protocol's target prefix.
   expect(code('receive').includes('DynamoDB_20120810')).toBe(true);
   expect(code('verify').includes('DynamoDB_20120810')).toBe(false);
-  expect(code('ui').includes('DynamoDB_20120810')).toBe(false);
+  // The ui function records signed-out sessions (lib/store/session-revocations.ts).
+  expect(code('ui').includes('DynamoDB_20120810')).toBe(true);
 });
 
 it('builds the event browser into the ui bundle: page, script and style, nothing fetched elsewhere', () => {
@@ -623,12 +624,18 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, index('byTime'), index('byType')],
     },
   ]);
-  // The event browser's function serves files and signs sessions: the token, no data.
+  // The event browser's function serves files and signs sessions: the token, and the
+  // signed-out sessions (lib/store/session-revocations.ts), no events.
   expect(withoutLogs(roleOf('UiLambdaFunction'))).toEqual([
     {
       Effect: 'Allow',
       Action: ['ssm:GetParameters'],
       Resource: [ssmArn(stage, 'events-api-token')],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
     },
   ]);
 

@@ -7,7 +7,8 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { buildUiAssets } from '../../deploy/ui-assets';
 import { loadConfig } from '../../lib/config';
-import { signSession } from '../../lib/http/session';
+import { sessionIdOf, signSession } from '../../lib/http/session';
+import { SessionRevocations } from '../../lib/store/session-revocations';
 import { parseDelivery } from '../../lib/okta/okta-contract';
 import {
   type LogEvent,
@@ -25,7 +26,7 @@ import { createUiHandler } from '../../lib/ui/ui-endpoint';
 import { v1Event, v2Event } from '../helpers/api-gateway';
 import { type TestDynamoDb, allItems, startTestDynamoDb } from '../helpers/dynamodb';
 
-const TOKEN = 'browser-token-1';
+const TOKEN = 'browser-token-1-of-32-characters-at-least';
 const TYPES = ['user.session.start', 'user.lifecycle.create', 'group.user_membership.add'] as const;
 const LOGINS = ['ann@example.com', 'bob@example.com'];
 const START = Date.parse('2026-11-01T08:00:00.000Z');
@@ -79,7 +80,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   jest.restoreAllMocks();
-  expect([...commands].sort()).toEqual(['BatchGetItemCommand', 'QueryCommand']);
+  // GetItem: whether a cookie's session was signed out (lib/store/session-revocations.ts).
+  expect([...commands].sort()).toEqual(['BatchGetItemCommand', 'GetItemCommand', 'QueryCommand']);
   queries?.client.destroy();
   await db?.stop();
 });
@@ -282,10 +284,18 @@ describe('read API routes', () => {
 });
 
 describe('the ui function', () => {
-  const config = loadConfig({ STAGE: 'staging', EVENTS_API_TOKEN: `old,${TOKEN}` });
+  const config = loadConfig({
+    STAGE: 'staging',
+    EVENTS_API_TOKEN: `old-token-of-32-characters-or-more,${TOKEN}`,
+  });
   let ui: ReturnType<typeof createUiHandler>;
   beforeAll(() => {
-    ui = createUiHandler({ config, assets, now: () => Date.parse('2026-11-01T08:00:00Z') });
+    ui = createUiHandler({
+      config,
+      assets,
+      now: () => Date.parse('2026-11-01T08:00:00Z'),
+      revocations: new SessionRevocations(db.client, tableName),
+    });
   });
   beforeEach(() => jest.spyOn(console, 'error').mockImplementation(() => undefined));
 
@@ -335,6 +345,14 @@ describe('the ui function', () => {
     expect((await call('POST', '/ui')).statusCode).toBe(405);
   });
 
+  it('redirects /ui/ to /ui, whose relative file URLs resolve', async () => {
+    const slash = await call('GET', '/ui/', {}, undefined, { view: 'deliveries' });
+    expect(slash.statusCode).toBe(308);
+    expect(slash.headers).toMatchObject({ location: '/ui?view=deliveries' });
+    expect(slash.body).toBe('');
+    expect((await call('GET', '/ui//')).headers).toMatchObject({ location: '/ui' });
+  });
+
   it('signs in with a token into a cookie holding a signed expiry, and signs out', async () => {
     expect(JSON.parse((await call('GET', '/ui/session')).body!)).toEqual({
       tokenRequired: true,
@@ -352,8 +370,9 @@ describe('the ui function', () => {
     const cookie = signedIn.cookies![0]!;
     const expiry = Date.parse('2026-11-01T08:00:00Z') / 1000 + 43200;
     // A deployed stage is https: __Host- and Secure.
+    const sessionId = sessionIdOf(cookie.split(/[=;]/)[1]!);
     expect(cookie).toBe(
-      `__Host-okta-events-session=${signSession(TOKEN, expiry)}; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure`,
+      `__Host-okta-events-session=${signSession(TOKEN, expiry, sessionId)}; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure`,
     );
     expect(cookie).not.toContain(TOKEN);
     expect(JSON.parse(signedIn.body!)).toEqual({
@@ -380,6 +399,54 @@ describe('the ui function', () => {
       }),
     );
     expect(restSignIn.headers!['set-cookie']).toMatch(/^__Host-okta-events-session=/);
+  });
+
+  it('signing out revokes the session on the server: a copied cookie is refused', async () => {
+    // The real clock, as the read API's: sessions signed now are live now.
+    const live = createUiHandler({
+      config,
+      assets,
+      revocations: new SessionRevocations(db.client, tableName),
+    });
+    const json = {
+      'content-type': 'application/json',
+      origin: 'https://events.example.com',
+      host: 'events.example.com',
+    };
+    const signIn = async () =>
+      (
+        await live(
+          v2Event({
+            method: 'POST',
+            path: '/ui/session',
+            headers: json,
+            body: JSON.stringify({ token: TOKEN }),
+          }),
+        )
+      ).cookies![0]!.split(';')[0]!;
+    const copied = await signIn();
+    const other = await signIn();
+    const readApi = createReadApiHandler({
+      config: loadConfig({ STAGE: 'staging', EVENTS_API_TOKEN: TOKEN, EVENTS_TABLE: tableName }),
+      queries,
+    });
+    const read = (cookie: string) =>
+      readApi(v2Event({ method: 'GET', path: '/event-types', headers: { cookie } }));
+    expect((await read(copied)).statusCode).toBe(200);
+
+    const out = await live(
+      v2Event({ method: 'DELETE', path: '/ui/session', headers: { ...json, cookie: copied } }),
+    );
+    expect(out.statusCode).toBe(204);
+    const refused = await read(copied);
+    expect(refused.statusCode).toBe(401);
+    expect(JSON.parse(refused.body!).message).toBe('This session was signed out: sign in again.');
+    const state = await live(
+      v2Event({ method: 'GET', path: '/ui/session', headers: { cookie: copied } }),
+    );
+    expect(JSON.parse(state.body!)).toEqual({ tokenRequired: true, signedIn: false });
+    // Only that session: another sign-in with the same token still reads.
+    expect((await read(other)).statusCode).toBe(200);
   });
 
   it('refuses sign-in from another origin, in another format, or without a token', async () => {

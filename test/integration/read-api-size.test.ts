@@ -19,7 +19,7 @@ import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { delivery, logEvent } from '../helpers/okta';
 import { startTestStreams } from '../helpers/streams';
 
-const TOKEN = 'size-token';
+const TOKEN = 'size-token-of-32-characters-at-least';
 /** Lambda's synchronous response payload limit. */
 const LAMBDA_LIMIT = 6 * 1024 * 1024;
 let db: TestDynamoDb;

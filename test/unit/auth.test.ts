@@ -1,4 +1,10 @@
-import { authenticate, hookdeckSignature, matchesAny } from '../../lib/http/auth';
+import {
+  authenticate,
+  authenticateReader,
+  hookdeckSignature,
+  matchesAny,
+} from '../../lib/http/auth';
+import { signSession } from '../../lib/http/session';
 import { createVerificationHandler } from '../../lib/webhook/verification-endpoint';
 import { createReadApiHandler } from '../../lib/read-api/read-api';
 import { loadConfig } from '../../lib/config';
@@ -264,5 +270,51 @@ describe('the open mode needs serverless offline, not just the local stage', () 
       v2Event({ method: 'GET', headers: { 'x-okta-verification-challenge': 'c' } }),
     );
     expect(response.statusCode).toBe(500);
+  });
+});
+
+describe('the read API session cookie, from other origins', () => {
+  const config = { mayRunOpen: false, eventsApiTokens: ['reader-token-0123456789abcdef01234'] };
+  const cookie = `okta-events-session=${signSession(config.eventsApiTokens[0]!, 4102444800)}`;
+  const host = 'events.example.com';
+
+  it('is accepted from the same origin, from a typed URL, and from scripts', () => {
+    const cases: Record<string, string>[] = [
+      { 'sec-fetch-site': 'same-origin', origin: `https://${host}` },
+      { 'sec-fetch-site': 'none' },
+      {},
+    ];
+    for (const extra of cases) {
+      expect(authenticateReader({ host, cookie, ...extra }, config)).toBe('session');
+    }
+  });
+
+  it('is refused (403) from another port of the same host, another site, or a null origin', () => {
+    const cases: Record<string, string>[] = [
+      { 'sec-fetch-site': 'same-site' }, // another port of localhost is the same site
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'http://events.example.com:39005' },
+      { origin: 'null' },
+    ];
+    for (const extra of cases) {
+      let error: unknown;
+      try {
+        authenticateReader({ host, cookie, ...extra }, config);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(RequestError);
+      expect(error).toMatchObject({ statusCode: 403, code: 'cross_origin' });
+    }
+  });
+
+  it('does not concern a bearer token, which no other page can hold', () => {
+    const headers = {
+      host,
+      origin: 'https://elsewhere.example',
+      'sec-fetch-site': 'cross-site',
+      authorization: `Bearer ${config.eventsApiTokens[0]}`,
+    };
+    expect(authenticateReader(headers, config)).toBe('reader');
   });
 });

@@ -10,6 +10,7 @@ import {
   sessionClearCookie,
   sessionCookie,
   sessionSetCookie,
+  sessionIdOf,
   signSession,
   verifySession,
 } from '../../lib/http/session';
@@ -32,7 +33,7 @@ function refusal(fn: () => unknown): { status: number; message: string } {
 describe('signSession / verifySession', () => {
   it('accepts its own signature until the expiry, and holds no trace of the token', () => {
     const value = signSession(TOKEN, inAnHour);
-    expect(value).toMatch(/^\d+\.[A-Za-z0-9_-]{43}$/);
+    expect(value).toMatch(/^\d+\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
     expect(value).not.toContain(TOKEN);
     expect(verifySession(value, [TOKEN], NOW)).toBe(inAnHour);
     expect(verifySession(value, [TOKEN], inAnHour * 1000 - 1)).toBe(inAnHour);
@@ -41,10 +42,12 @@ describe('signSession / verifySession', () => {
 
   it('refuses a changed expiry, a changed signature, another token, or garbage', () => {
     const value = signSession(TOKEN, inAnHour);
-    const [, mac] = value.split('.');
-    expect(verifySession(`${inAnHour + 86400}.${mac}`, [TOKEN], NOW)).toBeUndefined();
+    const [, id, mac] = value.split('.');
+    expect(verifySession(`${inAnHour + 86400}.${id}.${mac}`, [TOKEN], NOW)).toBeUndefined();
     const flipped = mac!.startsWith('A') ? `B${mac!.slice(1)}` : `A${mac!.slice(1)}`;
-    expect(verifySession(`${inAnHour}.${flipped}`, [TOKEN], NOW)).toBeUndefined();
+    expect(verifySession(`${inAnHour}.${id}.${flipped}`, [TOKEN], NOW)).toBeUndefined();
+    const otherId = id!.startsWith('A') ? `B${id!.slice(1)}` : `A${id!.slice(1)}`;
+    expect(verifySession(`${inAnHour}.${otherId}.${mac}`, [TOKEN], NOW)).toBeUndefined();
     expect(verifySession(value, ['another-token'], NOW)).toBeUndefined();
     expect(verifySession(value, [], NOW)).toBeUndefined();
     for (const garbage of ['', TOKEN, `${inAnHour}`, `${inAnHour}.`, `x.${mac}`, `${value}.x`]) {
@@ -63,14 +66,21 @@ describe('cookies', () => {
   it('on http: HttpOnly, SameSite=Strict, Path=/, a working day long, no Secure', () => {
     const { setCookie, expiresAt } = sessionSetCookie(TOKEN, false, NOW);
     expect(expiresAt).toBe(NOW / 1000 + SESSION_SECONDS);
+    const value = /^okta-events-session=([^;]+); /.exec(setCookie)![1]!;
     expect(setCookie).toBe(
-      `okta-events-session=${signSession(TOKEN, expiresAt)}; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict`,
+      `okta-events-session=${signSession(TOKEN, expiresAt, sessionIdOf(value))}; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict`,
+    );
+    // Every sign-in is a session of its own, revocable alone.
+    expect(sessionIdOf(value)).not.toBe(
+      sessionIdOf(sessionSetCookie(TOKEN, false, NOW).setCookie.split(/[=;]/)[1]!),
     );
   });
 
   it('on https: the __Host- prefix and Secure', () => {
     const { setCookie } = sessionSetCookie(TOKEN, true, NOW);
-    expect(setCookie).toMatch(/^__Host-okta-events-session=\d+\.[\w-]+; Path=\/; .*; Secure$/);
+    expect(setCookie).toMatch(
+      /^__Host-okta-events-session=\d+\.[\w-]{22}\.[\w-]{43}; Path=\/; .*; Secure$/,
+    );
     expect(sessionClearCookie(true)).toBe(
       '__Host-okta-events-session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure',
     );
