@@ -182,6 +182,11 @@ function deliveryText(d: DeliveryRecord & { body: string }): string {
     ['source', d.source],
     ['eventTime', d.eventTime],
     ['events', `${d.eventCount}: ${d.eventTypes.join(', ')}`],
+    [
+      'same id as',
+      d.sameEventIdAs && `${d.sameEventIdAs} (its eventId came first with another body)`,
+    ],
+    ['other body', d.otherBodies?.length ? otherBodiesText(d.otherBodies) : undefined],
   ];
   if (d.status === 'stored') {
     rows.push(['stored', `${d.storedCount ?? 0} new, ${d.duplicateCount ?? 0} already stored`]);
@@ -208,6 +213,12 @@ function deliveryText(d: DeliveryRecord & { body: string }): string {
   // Verbatim, only made safe for a terminal: a valid body's raw controls are whitespace.
   out.push(d.status === 'rejected' ? escapeControls(d.body) : printableJson(d.body));
   return out.join('\n');
+}
+
+/** The deliveries that came with this one's eventId but another body: each kept on its own. */
+function otherBodiesText(ids: string[]): string {
+  const which = ids.length === 1 ? 'another delivery' : `${ids.length} other deliveries`;
+  return `${ids.join(', ')} (the same eventId with another body: ${which}, see delivery <id>)`;
 }
 
 /** Pages through a listing until `wanted` items (Infinity for --all), with progress on stderr. */

@@ -462,7 +462,7 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
     secrets,
     {
       Effect: 'Allow',
-      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
     },
   ]);
