@@ -191,6 +191,14 @@ function deliveryText(d: DeliveryRecord & { body: string }): string {
   ];
   if (d.status === 'stored') {
     rows.push(['stored', `${d.storedCount ?? 0} new, ${d.duplicateCount ?? 0} already stored`]);
+    if (d.conflictCount) {
+      const listed = d.conflictUuids ?? [];
+      const more = d.conflictCount > listed.length ? `, +${d.conflictCount - listed.length}` : '';
+      rows.push([
+        'conflicts',
+        `${d.conflictCount} with other text than the text stored first, which was kept: ${listed.join(', ')}${more}`,
+      ]);
+    }
     if (d.storedAt) {
       const after = Date.parse(d.storedAt) - Date.parse(d.firstReceivedAt);
       const took = d.storeMs === undefined ? '' : `, storing took ${d.storeMs} ms`;

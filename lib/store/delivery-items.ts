@@ -8,6 +8,10 @@
  *   DELIVERY#<id>      PART#<sha>#<n>  (none)                      gzipped body slices of a body too
  *                                                                  large for the head, written first
  *
+ *   DELIVERY#<id>      CONTINUE#<n> (none)                         where the `store` function goes on
+ *                                                                  with a large delivery (its INSERT
+ *                                                                  is the follow-up's trigger)
+ *
  * The head's INSERT on the table's stream is what makes the `store` function write the events;
  * parts never match its filter. timeKey = <first receipt>#<id>. Part keys carry the body's
  * SHA-256: a different body sent under the same eventId writes its parts beside, never over, the
@@ -20,6 +24,9 @@ import { DELIVERY_PREFIX, type Item } from './event-items';
 
 export const DELIVERY_SK = 'DELIVERY';
 export const PART_PREFIX = 'PART#';
+export const CONTINUE_PREFIX = 'CONTINUE#';
+/** uuids listed on a delivery whose text conflicted with the stored one; the count has them all. */
+export const MAX_CONFLICT_UUIDS = 20;
 /** The body stays in the head below this (gzipped), leaving room for the other attributes. */
 const HEAD_BODY_BYTES = 300 * 1024;
 /** Gzipped bytes per part item: under the 400 KB item limit with room for the keys. */
@@ -218,6 +225,57 @@ export interface StoreOutcome {
   storeMs: number;
   /** Why a delivery was rejected after it was received (it can never be stored). */
   reason?: string;
+  /** Events whose uuid was stored already with other text (the first text is kept). */
+  conflictCount?: number;
+  /** The first MAX_CONFLICT_UUIDS of them. */
+  conflictUuids?: string[];
+}
+
+/** How far the `store` function got with a delivery it continues in a follow-up invocation. */
+export interface StoreProgress {
+  /** Distinct events (in order of first appearance) handled so far. */
+  from: number;
+  storedCount: number;
+  conflictCount: number;
+  conflictUuids: string[];
+  /** Time spent storing so far, over every invocation. */
+  storeMs: number;
+}
+
+export function isContinuation(item: Item): boolean {
+  return (
+    (item.sk?.S ?? '').startsWith(CONTINUE_PREFIX) && (item.pk?.S ?? '').startsWith(DELIVERY_PREFIX)
+  );
+}
+
+/** The follow-up's item: its key says where to go on, so writing it twice is one INSERT. */
+export function continuationItem(
+  deliveryId: string,
+  progress: StoreProgress,
+  expiresAt: number | undefined,
+): Item {
+  const item: Item = {
+    pk: S(DELIVERY_PREFIX + deliveryId),
+    sk: S(`${CONTINUE_PREFIX}${String(progress.from).padStart(9, '0')}`),
+    from: N(progress.from),
+    storedCount: N(progress.storedCount),
+    conflictCount: N(progress.conflictCount),
+    conflictUuids: { L: progress.conflictUuids.slice(0, MAX_CONFLICT_UUIDS).map(S) },
+    storeMs: N(progress.storeMs),
+  };
+  if (expiresAt !== undefined) item.expiresAt = N(expiresAt);
+  return item;
+}
+
+export function progressOf(item: Item): StoreProgress {
+  const n = (name: string) => Number(item[name]?.N ?? 0);
+  return {
+    from: n('from'),
+    storedCount: n('storedCount'),
+    conflictCount: n('conflictCount'),
+    conflictUuids: (item.conflictUuids?.L ?? []).map((v) => v.S ?? ''),
+    storeMs: n('storeMs'),
+  };
 }
 
 /** Marks a delivery stored (or rejected) once its events are; repeating it is harmless. */
@@ -234,6 +292,13 @@ export function outcomeUpdate(deliveryId: string, outcome: StoreOutcome) {
   if (outcome.reason !== undefined) {
     values[':reason'] = S(outcome.reason.slice(0, 1000));
     set += ', rejectReason = :reason';
+  }
+  if (outcome.conflictCount) {
+    values[':conflicts'] = N(outcome.conflictCount);
+    values[':conflictUuids'] = {
+      L: (outcome.conflictUuids ?? []).slice(0, MAX_CONFLICT_UUIDS).map(S),
+    };
+    set += ', conflictCount = :conflicts, conflictUuids = :conflictUuids';
   }
   return {
     Key: deliveryKey(deliveryId),

@@ -14,6 +14,8 @@ import { DELIVERY_PREFIX, type Item } from './event-items';
 import {
   type ReceivedDelivery,
   type StoreOutcome,
+  type StoreProgress,
+  continuationItem,
   alternateDeliveryId,
   attemptUpdate,
   deliveryBody,
@@ -200,6 +202,28 @@ export class DeliveryStore {
       );
     }
     return deliveryBody(head, parts);
+  }
+
+  /** Leaves the rest of a delivery to a follow-up invocation (the item's INSERT starts it). */
+  async continueLater(
+    deliveryId: string,
+    progress: StoreProgress,
+    expiresAt: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: continuationItem(deliveryId, progress, expiresAt),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      // Written by an earlier try of this same invocation's work: one follow-up is enough.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async markDone(deliveryId: string, outcome: StoreOutcome, signal?: AbortSignal): Promise<void> {

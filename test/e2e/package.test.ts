@@ -351,6 +351,7 @@ it.each(STAGES)(
     ).Filters;
     expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
       { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['DELIVERY'] } } } },
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'CONTINUE#' }] } } } },
     ]);
     expect(template.Resources.StoreFailuresQueue!.Properties).toMatchObject({
       QueueName: `okta-event-hooks-${stage}-store-failures`,

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runEventsCli } from '../../lib/cli/events-cli';
 import { loadConfig } from '../../lib/config';
 import { DeliveryStore } from '../../lib/store/delivery-store';
 import { eventJson } from '../../lib/store/event-items';
@@ -146,4 +147,56 @@ it('refuses to store a body that is not the one received (its hash differs), nam
   await expect(deliveries.body(forged)).rejects.toThrow(
     'delivery tampered: its stored body does not match the bodySha256 received',
   );
+});
+
+describe('the same uuid with different text', () => {
+  it('keeps the first text and records the conflict: a count and the uuids on the delivery, a log line, delivery <id>', async () => {
+    const { receive, streams, events, queries, tableName } = await setup();
+    const lines: string[] = [];
+    const capture = (line: unknown) => void lines.push(String(line));
+    jest.spyOn(console, 'log').mockImplementation(capture);
+    jest.spyOn(console, 'error').mockImplementation(capture);
+    const original = logEvent({ displayMessage: 'first text' });
+    const changed = { ...original, displayMessage: 'other text' };
+    // Same content, keys in another order: the same event, not a conflict.
+    const reordered = Object.fromEntries(Object.entries(original).reverse());
+    const inside = logEvent();
+    const insideChanged = { ...inside, severity: 'WARN' };
+
+    expect(
+      (await receive(post(JSON.stringify(delivery([original], { eventId: 'a' }))))).statusCode,
+    ).toBe(204);
+    await streams.idle();
+    const second = delivery([changed, reordered, inside, insideChanged], { eventId: 'b' });
+    expect((await receive(post(JSON.stringify(second)))).statusCode).toBe(204);
+    await streams.idle();
+    expect(streams.failures).toEqual([]);
+
+    // First wins.
+    expect(JSON.parse(eventJson((await events.getEvent(original.uuid as string))!))).toEqual(
+      original,
+    );
+    expect(JSON.parse(eventJson((await events.getEvent(inside.uuid as string))!))).toEqual(inside);
+    const record = (await queries.getDelivery('b'))!;
+    expect(record).toMatchObject({ storedCount: 1, duplicateCount: 3, conflictCount: 2 });
+    expect([...record.conflictUuids!].sort()).toEqual([original.uuid, inside.uuid].sort());
+    expect((await queries.getDelivery('a'))!.conflictCount).toBeUndefined();
+
+    const conflictLines = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'store' && l.status === 'conflict');
+    expect(conflictLines).toHaveLength(1);
+    expect(conflictLines[0]).toMatchObject({ level: 'warn', deliveryId: 'b', events: 2 });
+
+    const out: string[] = [];
+    const code = await runEventsCli(
+      ['delivery', 'b'],
+      { DYNAMODB_ENDPOINT: db.local.endpoint, EVENTS_TABLE: tableName },
+      { out: (l) => out.push(l), err: () => undefined },
+    );
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(
+      /^conflicts +2 with other text than the text stored first, which was kept: [0-9a-f-]{36}, [0-9a-f-]{36}$/m,
+    );
+  });
 });
