@@ -143,14 +143,6 @@ export async function storeDeliveryStep(
     signal,
     limits && (() => Date.now() > limits.yieldAt),
   );
-  if (config.logFormat === 'json' && !config.quiet) {
-    // Each step counts what it did; repeats inside the delivery are counted by the first.
-    const repeats = from === 0 ? delivery.events.length - unique.length : 0;
-    emitDeliveryMetrics(config.stage, {
-      ...result,
-      duplicateCount: result.handledCount - result.storedCount + repeats,
-    });
-  }
   // uuids repeated inside the delivery with other text are found once, by the first step.
   const newConflicts = [
     ...new Set(from === 0 ? [...repeated, ...result.conflictUuids] : result.conflictUuids),
@@ -165,18 +157,29 @@ export async function storeDeliveryStep(
     ),
     storeMs: 0,
   };
-  if (newConflicts.length > 0) {
-    // First wins: the text stored first stays; this delivery's other text is only recorded.
-    log({
-      level: 'warn',
-      deliveryId,
-      status: 'conflict',
-      events: newConflicts.length,
-      ms: elapsed(),
-      reason: `${newConflicts.length} event(s) came with other text than the text stored first (kept): npm run events -- delivery <id> lists their uuids`,
-      conflictUuids: newConflicts.slice(0, MAX_CONFLICT_UUIDS),
-    });
-  }
+  // After the step's own line: its metrics, then the conflicts it found.
+  const afterStep = () => {
+    if (config.logFormat === 'json' && !config.quiet) {
+      // Each step counts what it did; repeats inside the delivery are counted by the first.
+      const repeats = from === 0 ? delivery.events.length - unique.length : 0;
+      emitDeliveryMetrics(config.stage, {
+        ...result,
+        duplicateCount: result.handledCount - result.storedCount + repeats,
+      });
+    }
+    if (newConflicts.length > 0) {
+      // First wins: the text stored first stays; this delivery's other text is only recorded.
+      log({
+        level: 'warn',
+        deliveryId,
+        status: 'conflict',
+        events: newConflicts.length,
+        ms: elapsed(),
+        reason: `${newConflicts.length} event(s) came with other text than the text stored first (kept): npm run events -- delivery <id> lists their uuids`,
+        conflictUuids: newConflicts.slice(0, MAX_CONFLICT_UUIDS),
+      });
+    }
+  };
   if (sofar.from < unique.length) {
     await stores.deliveries.continueLater(
       deliveryId,
@@ -193,6 +196,7 @@ export async function storeDeliveryStep(
       duplicates: sofar.from - sofar.storedCount,
       ms: elapsed(),
     });
+    afterStep();
     return 'continued';
   }
   const outcome = await done({
@@ -214,6 +218,7 @@ export async function storeDeliveryStep(
     ms: outcome.storeMs,
     lagMs: Math.max(0, Date.parse(outcome.storedAt) - Date.parse(firstReceivedAt)),
   });
+  afterStep();
   return outcome;
 }
 
