@@ -360,16 +360,29 @@ async function main() {
   const floorBundle = bundles.find((b) => b.name === DYNAMODB_FLOOR)!;
   const receiveBundle = bundles.find((b) => b.name === 'receive')!;
 
-  const db = await startDynamoDbLocal({ port: await freePort() });
-  const client = createDynamoDbClient(
-    { region: 'us-east-1', dynamodbEndpoint: db.endpoint },
-    { requestTimeoutMs: 30_000 }, // the floors' writes on a busy machine; the handler has its own
-  );
+  const benchTable = 'okta-events-bench';
+  const startDb = async () => {
+    const local = await startDynamoDbLocal({ port: await freePort() });
+    const dbClient = createDynamoDbClient(
+      { region: 'us-east-1', dynamodbEndpoint: local.endpoint },
+      { requestTimeoutMs: 30_000 }, // the floors' writes on a busy machine; the handler has its own
+    );
+    await ensureTable(dbClient, benchTable);
+    await ensureTable(dbClient, DEFAULT_TABLE_NAME);
+    return { local, dbClient };
+  };
+  let { local: db, dbClient: client } = await startDb();
+  /**
+   * DynamoDB Local in memory slows down as it fills: a 500-byte PutItem took 28 ms on a fresh
+   * instance and 200-250 ms on the one the sections before the end-to-end one had filled (same
+   * machine, same minute), which stalled that section. Each heavy section gets a fresh one.
+   */
+  const freshDb = async () => {
+    client.destroy();
+    await db.stop();
+    ({ local: db, dbClient: client } = await startDb());
+  };
   try {
-    const benchTable = 'okta-events-bench';
-    await ensureTable(client, benchTable);
-    await ensureTable(client, DEFAULT_TABLE_NAME);
-
     log('answer time: handler vs its one write, in-process, DynamoDB Local');
     const answers = await quietly(() => answerInProcess(client, benchTable));
 
@@ -377,9 +390,11 @@ async function main() {
     const strategies = await writeStrategies(client, benchTable);
 
     log('store function vs floor: in-process, through the stream runner');
+    await freshDb();
     const storeThroughput = await storeVsFloor(client, db.endpoint);
 
     log('end to end: serverless offline (and its stream) vs minimal node http');
+    await freshDb();
     const e2e: EndToEndFigures = await measureEndToEnd({
       client,
       dynamodbEndpoint: db.endpoint,

@@ -122,6 +122,9 @@ export interface StoreLog {
   lagMs?: number;
   eventTypes?: string[];
   reason?: string;
+  /** Events that came with other text than the one stored first (issue 18): count, and uuids. */
+  conflicts?: number;
+  conflictUuids?: string[];
 }
 
 export function formatStoreLog(entry: StoreLog, format: LogFormat): string {
@@ -134,6 +137,7 @@ export function formatStoreLog(entry: StoreLog, format: LogFormat): string {
   if (entry.status !== 'stored') parts.push(entry.status);
   if (entry.stored !== undefined)
     parts.push(`stored=${entry.stored} duplicates=${entry.duplicates ?? 0}`);
+  if (entry.conflicts) parts.push(`conflicts=${entry.conflicts}`);
   if (entry.reason) parts.push(entry.reason);
   parts.push(`${entry.ms}ms`);
   if (entry.lagMs !== undefined) parts.push(`(${entry.lagMs}ms after receipt)`);

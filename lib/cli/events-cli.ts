@@ -42,7 +42,8 @@ delivery shows one request as received (kept headers, never the authentication h
 body exactly as sent), its status, attempts, the uuids it carried and how long storing took.
 
 redrive stores the events of deliveries still "received" (their stream retries ran out):
-safe to run at any time, twice changes nothing.
+safe to run at any time, twice changes nothing. A delivery it cannot store is printed as
+failed with the reason; the others are still stored, and the exit code is 1.
 
 reactions lists what the reactions did (docs/reactions.md), newest first: --failed only the
 failed ones, --name N one reaction, --event UUID the outcomes of one event.
@@ -174,9 +175,22 @@ function deliveryText(d: DeliveryRecord & { body: string }): string {
     ['source', d.source],
     ['eventTime', d.eventTime],
     ['events', `${d.eventCount}: ${d.eventTypes.join(', ')}`],
+    [
+      'same id as',
+      d.sameEventIdAs && `${d.sameEventIdAs} (its eventId came first with another body)`,
+    ],
+    ['other body', d.otherBodies?.length ? otherBodiesText(d.otherBodies) : undefined],
   ];
   if (d.status === 'stored') {
     rows.push(['stored', `${d.storedCount ?? 0} new, ${d.duplicateCount ?? 0} already stored`]);
+    if (d.conflictCount) {
+      const listed = d.conflictUuids ?? [];
+      const more = d.conflictCount > listed.length ? `, +${d.conflictCount - listed.length}` : '';
+      rows.push([
+        'conflicts',
+        `${d.conflictCount} with other text than the text stored first, which was kept: ${listed.join(', ')}${more}`,
+      ]);
+    }
     if (d.storedAt) {
       const after = Date.parse(d.storedAt) - Date.parse(d.firstReceivedAt);
       const took = d.storeMs === undefined ? '' : `, storing took ${d.storeMs} ms`;
@@ -200,6 +214,12 @@ function deliveryText(d: DeliveryRecord & { body: string }): string {
   // Verbatim, only made safe for a terminal: a valid body's raw controls are whitespace.
   out.push(d.status === 'rejected' ? escapeControls(d.body) : printableJson(d.body));
   return out.join('\n');
+}
+
+/** The deliveries that came with this one's eventId but another body: each kept on its own. */
+function otherBodiesText(ids: string[]): string {
+  const which = ids.length === 1 ? 'another delivery' : `${ids.length} other deliveries`;
+  return `${ids.join(', ')} (the same eventId with another body: ${which}, see delivery <id>)`;
 }
 
 /** Pages through a listing until `wanted` items (Infinity for --all), with progress on stderr. */
@@ -353,7 +373,7 @@ export async function runEventsCli(
   }
 }
 
-/** Re-stores every delivery in the range still `received`, oldest first, one line each. */
+/** Re-stores every delivery in the range still `received`, newest first, one line each. */
 async function redrive(
   range: { since?: string; until?: string },
   stage: string | undefined,
@@ -374,6 +394,7 @@ async function redrive(
     ? `table ${config.tableName} in ${config.region}`
     : `table ${config.tableName} at ${config.dynamodbEndpoint}`;
   let found = 0;
+  let failed = 0;
   let stored = 0;
   let duplicates = 0;
   try {
@@ -384,16 +405,26 @@ async function redrive(
         const head = await stores.deliveries.get(record.deliveryId);
         if (head?.status?.S !== 'received') continue; // stored meanwhile by the stream
         found++;
-        // Quiet: the summary line per delivery below is the CLI's own.
-        const outcome = await storeReceivedDelivery(head, stores, {
-          logFormat: 'json',
-          stage: config.stage,
-          quiet: true,
-        });
+        const when = `${fieldText(record.firstReceivedAt)}  ${fieldText(record.deliveryId)}`;
+        let outcome;
+        try {
+          // Quiet: the summary line per delivery below is the CLI's own.
+          outcome = await storeReceivedDelivery(head, stores, {
+            logFormat: 'json',
+            stage: config.stage,
+            quiet: true,
+          });
+        } catch (error) {
+          // One delivery that cannot be stored must not keep the others waiting: name it, go on.
+          failed++;
+          const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          io.out(`${when}  failed  ${fieldText(reason.slice(0, 500))}`);
+          continue;
+        }
         stored += outcome.storedCount;
         duplicates += outcome.duplicateCount;
         io.out(
-          `${fieldText(record.firstReceivedAt)}  ${fieldText(record.deliveryId)}  ${outcome.status}  stored=${outcome.storedCount} duplicates=${outcome.duplicateCount}`,
+          `${when}  ${outcome.status}  stored=${outcome.storedCount} duplicates=${outcome.duplicateCount}`,
         );
       }
       cursor = page.nextCursor ?? undefined;
@@ -401,12 +432,16 @@ async function redrive(
   } finally {
     stores.events.client.destroy();
   }
+  const failures =
+    failed === 0
+      ? ''
+      : `; ${failed} deliver${failed === 1 ? 'y' : 'ies'} could not be stored (listed as failed above)`;
   io.err(
     found === 0
       ? `No delivery waiting to be stored in ${where}.`
-      : `Redrove ${found} deliver${found === 1 ? 'y' : 'ies'} in ${where}: ${stored} events stored, ${duplicates} duplicates.`,
+      : `Redrove ${found} deliver${found === 1 ? 'y' : 'ies'} in ${where}: ${stored} events stored, ${duplicates} duplicates${failures}.`,
   );
-  return 0;
+  return failed === 0 ? 0 : 1;
 }
 
 const REACTION_COMMANDS = ['reactions', 'redrive-reactions'];

@@ -451,17 +451,55 @@ export async function startStreamRunner(options: StreamRunnerOptions): Promise<S
   };
 }
 
+/** Wait for an invocation's answer beyond the function's own timeout before calling it lost. */
+const INVOKE_MARGIN_MS = 30_000;
+
+/** Each stream function's timeout in serverless.yml (Lambda's default is 6 s), in ms. */
+export function functionTimeoutsMs(
+  serverlessYml = join(PROJECT_ROOT, 'serverless.yml'),
+): Record<string, number> {
+  const doc = parse(readFileSync(serverlessYml, 'utf8'), { logLevel: 'silent' }) as {
+    provider?: { timeout?: number };
+    functions?: Record<string, { timeout?: number }>;
+  };
+  return Object.fromEntries(
+    Object.entries(doc.functions ?? {}).map(([name, fn]) => [
+      name,
+      Number(fn.timeout ?? doc.provider?.timeout ?? 6) * 1000,
+    ]),
+  );
+}
+
 /**
  * Invokes a function through serverless offline's Lambda API, as the event source mapping
- * invokes it on AWS. A function error comes back with `X-Amz-Function-Error`.
+ * invokes it on AWS. A function error comes back with `X-Amz-Function-Error`. An invocation
+ * that never answers (serverless offline drops the ones in flight when a source file changes
+ * and it reloads) fails after the function's timeout and a margin, as a timed-out Lambda does,
+ * and is retried: waiting for it would stall the stream for good.
  */
-export function offlineInvoker(lambdaPort: number, service: string, stage: string): Invoke {
+export function offlineInvoker(
+  lambdaPort: number,
+  service: string,
+  stage: string,
+  timeoutMs: (consumer: string) => number = (() => {
+    const timeouts = functionTimeoutsMs();
+    return (consumer: string) => (timeouts[consumer] ?? 6000) + INVOKE_MARGIN_MS;
+  })(),
+): Invoke {
   return async (consumer, event) => {
-    const response = await fetch(
-      `http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${service}-${stage}-${consumer}/invocations`,
-      { method: 'POST', body: JSON.stringify(event) },
-    );
-    const text = await response.text();
+    const limit = timeoutMs(consumer);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(
+        `http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${service}-${stage}-${consumer}/invocations`,
+        { method: 'POST', body: JSON.stringify(event), signal: AbortSignal.timeout(limit) },
+      );
+      text = await response.text();
+    } catch (error) {
+      if ((error as Error).name !== 'TimeoutError') throw error;
+      return { ok: false, error: `no answer from serverless offline within ${limit} ms` };
+    }
     if (!response.ok || response.headers.get('x-amz-function-error')) {
       let message = text;
       try {

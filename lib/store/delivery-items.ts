@@ -5,11 +5,17 @@
  *   DELIVERY#<id>      DELIVERY     byTime (itemType='delivery',   the request as received: kept
  *                                   timeKey)                       headers, gzipped body (when it
  *                                                                  fits), status, counts, attempts
- *   DELIVERY#<id>      PART#<n>     (none)                         gzipped body slices of a body too
+ *   DELIVERY#<id>      PART#<sha>#<n>  (none)                      gzipped body slices of a body too
  *                                                                  large for the head, written first
  *
+ *   DELIVERY#<id>      CONTINUE#<n> (none)                         where the `store` function goes on
+ *                                                                  with a large delivery (its INSERT
+ *                                                                  is the follow-up's trigger)
+ *
  * The head's INSERT on the table's stream is what makes the `store` function write the events;
- * parts never match its filter. timeKey = <first receipt>#<id>.
+ * parts never match its filter. timeKey = <first receipt>#<id>. Part keys carry the body's
+ * SHA-256: a different body sent under the same eventId writes its parts beside, never over, the
+ * parts of the body that holds the id (heads from before that have `PART#<n>` parts).
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -18,6 +24,9 @@ import { DELIVERY_PREFIX, type Item } from './event-items';
 
 export const DELIVERY_SK = 'DELIVERY';
 export const PART_PREFIX = 'PART#';
+export const CONTINUE_PREFIX = 'CONTINUE#';
+/** uuids listed on a delivery whose text conflicted with the stored one; the count has them all. */
+export const MAX_CONFLICT_UUIDS = 20;
 /** The body stays in the head below this (gzipped), leaving room for the other attributes. */
 const HEAD_BODY_BYTES = 300 * 1024;
 /** Gzipped bytes per part item: under the 400 KB item limit with room for the keys. */
@@ -68,6 +77,8 @@ export interface ReceivedDelivery {
   sourceIp: string | undefined;
   requestId: string;
   expiresAt: number | undefined;
+  /** Set when another body holds this delivery's eventId: that delivery's id. */
+  sameEventIdAs?: string;
 }
 
 const S = (value: string): AttributeValue => ({ S: value });
@@ -88,6 +99,11 @@ export function sha256(bytes: Buffer | string): string {
 export function deliveryIdFor(eventId: string | undefined, body: Buffer): string {
   if (eventId === undefined) return `sha256:${sha256(body)}`;
   return eventId.length <= MAX_ID_LENGTH ? eventId : `sha256:${sha256(eventId)}`;
+}
+
+/** The sort key prefix of a body's parts: the body's own hash, so two bodies never mix. */
+export function partPrefix(bodySha256: string): string {
+  return `${PART_PREFIX}${bodySha256}#`;
 }
 
 /** Another key for a delivery whose eventId was already used by a different body. */
@@ -136,31 +152,58 @@ export function deliveryItems(delivery: ReceivedDelivery): { head: Item; parts: 
   const hookdeckEventId = delivery.headers['x-hookdeck-eventid'];
   if (hookdeckEventId) head.hookdeckEventId = S(hookdeckEventId);
   if (delivery.expiresAt !== undefined) head.expiresAt = N(delivery.expiresAt);
+  if (delivery.sameEventIdAs !== undefined) head.sameEventIdAs = S(delivery.sameEventIdAs);
 
   const parts: Item[] = [];
   if (gzipped.length <= HEAD_BODY_BYTES) {
     head.body = { B: gzipped };
   } else {
+    const prefix = partPrefix(head.bodySha256!.S!);
     for (let offset = 0, n = 0; offset < gzipped.length; offset += PART_BYTES, n++) {
       const part: Item = {
         pk: S(DELIVERY_PREFIX + id),
-        sk: S(`${PART_PREFIX}${String(n).padStart(5, '0')}`),
+        sk: S(`${prefix}${String(n).padStart(5, '0')}`),
         body: { B: gzipped.subarray(offset, offset + PART_BYTES) },
       };
       if (delivery.expiresAt !== undefined) part.expiresAt = N(delivery.expiresAt);
       parts.push(part);
     }
     head.bodyParts = N(parts.length);
+    head.partPrefix = S(prefix);
   }
   return { head, parts };
 }
 
-/** The request body as received, from the head (and its parts, in sort key order). */
+/** Parts from before part keys carried the body hash: `PART#00000`, `PART#00001`, ... */
+const LEGACY_PART = /^PART#\d{5}$/;
+
+/** The sort key prefix this head's parts were written under, and whether a key is one of them. */
+export function partsOf(head: Item): { prefix: string; matches: (sk: string) => boolean } {
+  const prefix = head.partPrefix?.S;
+  if (prefix !== undefined) return { prefix, matches: (sk) => sk.startsWith(prefix) };
+  return { prefix: PART_PREFIX, matches: (sk) => LEGACY_PART.test(sk) };
+}
+
+/**
+ * The request body as received, from the head (and its parts, in sort key order), checked
+ * against the head's bodySha256: a body that is not the one received is an error, never stored.
+ */
 export function deliveryBody(head: Item, parts: Item[] = []): Buffer {
+  const id = head.deliveryId?.S ?? head.pk?.S?.slice(DELIVERY_PREFIX.length) ?? '?';
   const gzipped = head.body?.B
     ? Buffer.from(head.body.B)
     : Buffer.concat(parts.map((p) => Buffer.from(p.body?.B ?? new Uint8Array())));
-  return gunzipSync(gzipped);
+  let body: Buffer;
+  try {
+    body = gunzipSync(gzipped);
+  } catch (error) {
+    throw new Error(`delivery ${id}: its stored body does not unzip (${(error as Error).message})`);
+  }
+  const expected = head.bodySha256?.S;
+  if (expected !== undefined && sha256(body) !== expected) {
+    throw new Error(`delivery ${id}: its stored body does not match the bodySha256 received`);
+  }
+  return body;
 }
 
 /** A repeat of a delivery already written (same id, same body): count the attempt. */
@@ -182,6 +225,57 @@ export interface StoreOutcome {
   storeMs: number;
   /** Why a delivery was rejected after it was received (it can never be stored). */
   reason?: string;
+  /** Events whose uuid was stored already with other text (the first text is kept). */
+  conflictCount?: number;
+  /** The first MAX_CONFLICT_UUIDS of them. */
+  conflictUuids?: string[];
+}
+
+/** How far the `store` function got with a delivery it continues in a follow-up invocation. */
+export interface StoreProgress {
+  /** Distinct events (in order of first appearance) handled so far. */
+  from: number;
+  storedCount: number;
+  conflictCount: number;
+  conflictUuids: string[];
+  /** Time spent storing so far, over every invocation. */
+  storeMs: number;
+}
+
+export function isContinuation(item: Item): boolean {
+  return (
+    (item.sk?.S ?? '').startsWith(CONTINUE_PREFIX) && (item.pk?.S ?? '').startsWith(DELIVERY_PREFIX)
+  );
+}
+
+/** The follow-up's item: its key says where to go on, so writing it twice is one INSERT. */
+export function continuationItem(
+  deliveryId: string,
+  progress: StoreProgress,
+  expiresAt: number | undefined,
+): Item {
+  const item: Item = {
+    pk: S(DELIVERY_PREFIX + deliveryId),
+    sk: S(`${CONTINUE_PREFIX}${String(progress.from).padStart(9, '0')}`),
+    from: N(progress.from),
+    storedCount: N(progress.storedCount),
+    conflictCount: N(progress.conflictCount),
+    conflictUuids: { L: progress.conflictUuids.slice(0, MAX_CONFLICT_UUIDS).map(S) },
+    storeMs: N(progress.storeMs),
+  };
+  if (expiresAt !== undefined) item.expiresAt = N(expiresAt);
+  return item;
+}
+
+export function progressOf(item: Item): StoreProgress {
+  const n = (name: string) => Number(item[name]?.N ?? 0);
+  return {
+    from: n('from'),
+    storedCount: n('storedCount'),
+    conflictCount: n('conflictCount'),
+    conflictUuids: (item.conflictUuids?.L ?? []).map((v) => v.S ?? ''),
+    storeMs: n('storeMs'),
+  };
 }
 
 /** Marks a delivery stored (or rejected) once its events are; repeating it is harmless. */
@@ -198,6 +292,13 @@ export function outcomeUpdate(deliveryId: string, outcome: StoreOutcome) {
   if (outcome.reason !== undefined) {
     values[':reason'] = S(outcome.reason.slice(0, 1000));
     set += ', rejectReason = :reason';
+  }
+  if (outcome.conflictCount) {
+    values[':conflicts'] = N(outcome.conflictCount);
+    values[':conflictUuids'] = {
+      L: (outcome.conflictUuids ?? []).slice(0, MAX_CONFLICT_UUIDS).map(S),
+    };
+    set += ', conflictCount = :conflicts, conflictUuids = :conflictUuids';
   }
   return {
     Key: deliveryKey(deliveryId),

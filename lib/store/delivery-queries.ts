@@ -76,6 +76,14 @@ export interface DeliveryRecord {
   sourceIp?: string;
   requestId?: string;
   bodyBytes?: number;
+  /** Deliveries that came later with this eventId but another body (kept under their own ids). */
+  otherBodies?: string[];
+  /** For such a later delivery: the id of the delivery that holds its eventId. */
+  sameEventIdAs?: string;
+  /** Events whose uuid was already stored with different text (the first text was kept). */
+  conflictCount?: number;
+  /** Up to CONFLICT_UUIDS of those uuids. */
+  conflictUuids?: string[];
   /** The request headers kept (never the auth header or a signature). */
   headers: Record<string, string>;
 }
@@ -105,6 +113,10 @@ const DELIVERY_RECORD_ATTRIBUTES = [
   'requestId',
   'bodyBytes',
   'headers',
+  'otherBodies',
+  'sameEventIdAs',
+  'conflictCount',
+  'conflictUuids',
 ];
 
 /** One delivery that carried an event. */
@@ -300,7 +312,15 @@ export function toDeliveryRecord(item: Item): DeliveryRecord {
       Object.entries(item.headers?.M ?? {}).map(([k, v]) => [k, v.S ?? '']),
     ),
   };
-  for (const name of ['storedCount', 'duplicateCount', 'storeMs', 'bodyBytes'] as const) {
+  if (item.otherBodies?.SS !== undefined) record.otherBodies = [...item.otherBodies.SS].sort();
+  if (item.conflictUuids?.L !== undefined) record.conflictUuids = strings('conflictUuids');
+  for (const name of [
+    'storedCount',
+    'duplicateCount',
+    'storeMs',
+    'bodyBytes',
+    'conflictCount',
+  ] as const) {
     const value = n(name);
     if (value !== undefined) record[name] = value;
   }
@@ -314,6 +334,7 @@ export function toDeliveryRecord(item: Item): DeliveryRecord {
     'caller',
     'sourceIp',
     'requestId',
+    'sameEventIdAs',
   ] as const) {
     if (item[name]?.S !== undefined) record[name] = item[name].S;
   }

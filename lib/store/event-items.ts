@@ -237,6 +237,28 @@ export function eventJson(item: Item): string {
 }
 
 /**
+ * Whether two texts of one uuid are the same event: token for token, or else the same JSON once
+ * keys are in one order (the System Log may order fields differently from a hook delivery).
+ */
+export function sameEventText(a: string, b: string): boolean {
+  if (compactJson(a) === compactJson(b)) return true;
+  try {
+    return canonicalJson(JSON.parse(a)) === canonicalJson(JSON.parse(b));
+  } catch {
+    return false;
+  }
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
  * An event that arrived again in another delivery: one small item beside the event, so the
  * deliveries that carried it can be listed (the first one is the event item's `deliveryId`).
  */

@@ -30,8 +30,10 @@ import {
   type Item,
   carriedByItem,
   eventItem,
+  eventJson,
   eventKey,
   eventTypeUpdates,
+  sameEventText,
   userLinkItems,
 } from './event-items';
 
@@ -49,6 +51,28 @@ export interface StoreResult {
   duplicateCount: number;
   /** Events written by this call. */
   writtenCount: number;
+  /**
+   * uuids that came with text other than the text already stored (or first seen in this call):
+   * the first text is kept; these are counted as duplicates too.
+   */
+  conflictUuids: string[];
+  /** Distinct events handled: all of them, unless `shouldStop` ended the call early. */
+  handledCount: number;
+}
+
+/** Each uuid's first occurrence, and the uuids repeated with different text (first wins). */
+export function uniqueEvents(events: readonly ParsedEvent[]): {
+  unique: ParsedEvent[];
+  conflictUuids: string[];
+} {
+  const first = new Map<string, ParsedEvent>();
+  const conflicts = new Set<string>();
+  for (const e of events) {
+    const seen = first.get(e.event.uuid);
+    if (!seen) first.set(e.event.uuid, e);
+    else if (!sameEventText(seen.rawJson, e.rawJson)) conflicts.add(e.event.uuid);
+  }
+  return { unique: [...first.values()], conflictUuids: [...conflicts] };
 }
 
 export class EventStore {
@@ -67,21 +91,32 @@ export class EventStore {
     events: readonly ParsedEvent[],
     origin: EventOrigin,
     signal?: AbortSignal,
+    /** Asked between chunks of CHUNK_SIZE (never before the first): true ends the call there. */
+    shouldStop?: () => boolean,
   ): Promise<StoreResult> {
-    const unique = new Map<string, ParsedEvent>();
-    for (const e of events) if (!unique.has(e.event.uuid)) unique.set(e.event.uuid, e); // first wins
-    const result: StoreResult = { storedCount: 0, duplicateCount: 0, writtenCount: 0 };
+    const { unique: list, conflictUuids } = uniqueEvents(events);
+    const result: StoreResult = {
+      storedCount: 0,
+      duplicateCount: 0,
+      writtenCount: 0,
+      conflictUuids,
+      handledCount: 0,
+    };
     try {
-      const list = [...unique.values()];
       for (let i = 0; i < list.length; i += CHUNK_SIZE) {
-        await this.storeChunk(list.slice(i, i + CHUNK_SIZE), origin, result, signal);
+        if (i > 0 && shouldStop?.()) break;
+        const chunk = list.slice(i, i + CHUNK_SIZE);
+        await this.storeChunk(chunk, origin, result, signal);
+        result.handledCount += chunk.length;
       }
       // The event browser's type picker reads this registry (issue 13): one write per distinct type.
-      await this.recordEventTypes(list, origin, signal);
+      await this.recordEventTypes(list.slice(0, result.handledCount), origin, signal);
     } catch (error) {
       throw storageError(error, signal);
     }
-    result.duplicateCount = events.length - result.storedCount;
+    result.duplicateCount =
+      (result.handledCount === list.length ? events.length : result.handledCount) -
+      result.storedCount;
     return result;
   }
 
@@ -97,10 +132,21 @@ export class EventStore {
     );
     const fresh: { parsed: ParsedEvent; item: Item }[] = [];
     const carried: string[] = [];
+    const conflicts = new Set(result.conflictUuids);
+    const compare = (parsed: ParsedEvent, stored: Item | undefined) => {
+      const text = stored && storedText(stored);
+      const uuid = parsed.event.uuid;
+      if (text !== undefined && !conflicts.has(uuid) && !sameEventText(text, parsed.rawJson)) {
+        conflicts.add(uuid);
+        result.conflictUuids.push(uuid);
+      }
+    };
     for (const parsed of chunk) {
       const uuid = parsed.event.uuid;
-      if (existing.has(uuid)) {
-        if (this.isOwnReceipt(existing.get(uuid), origin)) result.storedCount++;
+      const stored = existing.get(uuid);
+      if (stored) {
+        compare(parsed, stored);
+        if (this.isOwnReceipt(stored.deliveryId?.S ?? '', origin)) result.storedCount++;
         else carried.push(uuid);
         continue;
       }
@@ -119,11 +165,11 @@ export class EventStore {
           if (earlier === undefined) {
             result.storedCount++;
             result.writtenCount++;
-          } else if (this.isOwnReceipt(earlier, origin)) {
-            result.storedCount++;
-          } else {
-            carried.push(parsed.event.uuid);
+            return;
           }
+          compare(parsed, earlier);
+          if (this.isOwnReceipt(earlier.deliveryId?.S ?? '', origin)) result.storedCount++;
+          else carried.push(parsed.event.uuid);
         },
         signal,
       );
@@ -138,13 +184,16 @@ export class EventStore {
   }
 
   /** An event first stored by this same delivery (an earlier attempt of it) counts as stored. */
-  private isOwnReceipt(firstDeliveryId: string | undefined, origin: EventOrigin): boolean {
+  private isOwnReceipt(firstDeliveryId: string, origin: EventOrigin): boolean {
     return origin.deliveryId !== undefined && firstDeliveryId === origin.deliveryId;
   }
 
-  /** uuid -> deliveryId of the first receipt ('' when none), for the uuids already stored. */
-  private async firstReceipts(uuids: string[], signal?: AbortSignal): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  /**
+   * uuid -> the stored item (its deliveryId, absent for none, and its text) for the uuids already
+   * stored. The text costs no read units: a read is paid by item size, whatever it projects.
+   */
+  private async firstReceipts(uuids: string[], signal?: AbortSignal): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
     let pending: Item[] = uuids.map(eventKey);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) await backoff(attempt, signal);
@@ -153,7 +202,8 @@ export class EventStore {
           RequestItems: {
             [this.tableName]: {
               Keys: pending,
-              ProjectionExpression: 'pk, deliveryId',
+              ProjectionExpression: 'pk, deliveryId, #event, eventGzip',
+              ExpressionAttributeNames: { '#event': 'event' },
               ConsistentRead: true,
             },
           },
@@ -161,7 +211,7 @@ export class EventStore {
         { abortSignal: signal },
       );
       for (const item of Responses?.[this.tableName] ?? []) {
-        found.set(item.pk!.S!.slice(EVENT_PREFIX.length), item.deliveryId?.S ?? '');
+        found.set(item.pk!.S!.slice(EVENT_PREFIX.length), item);
       }
       pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
@@ -209,11 +259,8 @@ export class EventStore {
     }
   }
 
-  /**
-   * Undefined when written; when an item with this key already existed, the deliveryId of its
-   * first receipt ('' for none), read from the refused write itself.
-   */
-  private async putIfAbsent(item: Item, signal?: AbortSignal): Promise<string | undefined> {
+  /** Undefined when written; when an item with this key already existed, that item. */
+  private async putIfAbsent(item: Item, signal?: AbortSignal): Promise<Item | undefined> {
     if (signal?.aborted) throw signal.reason;
     try {
       await this.client.send(
@@ -227,7 +274,7 @@ export class EventStore {
       );
       return undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return error.Item?.deliveryId?.S ?? '';
+      if (error instanceof ConditionalCheckFailedException) return error.Item ?? {};
       throw error;
     }
   }
@@ -238,6 +285,13 @@ export class EventStore {
     );
     return Item;
   }
+}
+
+/** An event item's text, undefined for an item that holds none. */
+function storedText(item: Item): string | undefined {
+  return item.event?.S !== undefined || item.eventGzip?.B !== undefined
+    ? eventJson(item)
+    : undefined;
 }
 
 /** Runs `work` on every item, WRITE_CONCURRENCY at a time; the first failure fails the lot. */

@@ -397,6 +397,7 @@ it.each(STAGES)(
     ).Filters;
     expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
       { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['DELIVERY'] } } } },
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'CONTINUE#' }] } } } },
     ]);
     expect(template.Resources.StoreFailuresQueue!.Properties).toMatchObject({
       QueueName: `okta-event-hooks-${stage}-store-failures`,
@@ -508,7 +509,7 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
     secrets,
     {
       Effect: 'Allow',
-      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'],
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }],
     },
   ]);

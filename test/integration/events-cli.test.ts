@@ -3,6 +3,7 @@
  * but no one expects, e.g. an actor id that is not a string, or fields holding terminal
  * control sequences that would forge rows.
  */
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { runEventsCli } from '../../lib/cli/events-cli';
 import { loadConfig } from '../../lib/config';
 import { DeliveryStore } from '../../lib/store/delivery-store';
@@ -225,5 +226,67 @@ describe('delivery <id> and deliveries --status', () => {
     await expect(events(['list', '--status', 'stored'])).rejects.toThrow(
       '--status applies to deliveries only',
     );
+  });
+});
+
+describe('redrive', () => {
+  /** A delivery recorded as the receiver records it, its stream never run: still `received`. */
+  async function received(deliveries: DeliveryStore, id: string, body: Buffer, at: string) {
+    await deliveries.record({
+      deliveryId: id,
+      eventId: id,
+      receivedAt: at,
+      body,
+      headers: {},
+      eventCount: 1,
+      eventTypes: ['user.session.start'],
+      source: undefined,
+      eventTime: undefined,
+      caller: 'okta',
+      sourceIp: undefined,
+      requestId: 'r',
+      expiresAt: undefined,
+    });
+  }
+
+  it('names each delivery it cannot store and why, stores the others, and exits 1 with a count', async () => {
+    const table = await db.newTable();
+    const deliveries = new DeliveryStore(db.client, table);
+    const good = logEvent();
+    await received(deliveries, 'broken-old', Buffer.from('{}'), '2026-12-01T10:00:00.000Z');
+    await received(
+      deliveries,
+      'good-newer',
+      Buffer.from(JSON.stringify(delivery([good]))),
+      '2026-12-01T11:00:00.000Z',
+    );
+    // The oldest one's stored body is damaged: it no longer matches what was received.
+    const head = (await deliveries.get('broken-old'))!;
+    await db.client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...head, body: { B: Buffer.from('not gzip at all') } },
+      }),
+    );
+    const saved = env;
+    env = { ...env, EVENTS_TABLE: table };
+    try {
+      const first = await events(['redrive']);
+      expect(first.code).toBe(1);
+      expect([...first.out].sort()).toEqual([
+        expect.stringMatching(
+          /^2026-12-01T10:00:00.000Z {2}broken-old {2}failed {2}Error: delivery broken-old: its stored body does not unzip \(incorrect header check\)$/,
+        ),
+        '2026-12-01T11:00:00.000Z  good-newer  stored  stored=1 duplicates=0',
+      ]);
+      expect(first.err.at(-1)).toMatch(
+        /^Redrove 2 deliveries in table .*: 1 events stored, 0 duplicates; 1 delivery could not be stored \(listed as failed above\)\.$/,
+      );
+      const again = await events(['redrive']);
+      expect(again.code).toBe(1);
+      expect(again.out).toEqual([expect.stringContaining('broken-old  failed')]);
+    } finally {
+      env = saved;
+    }
   });
 });

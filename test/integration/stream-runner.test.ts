@@ -6,9 +6,15 @@
 import { linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import type { StreamConsumer } from '../../lib/local/stream-runner';
+import {
+  type StreamConsumer,
+  offlineInvoker,
+  startStreamRunner,
+} from '../../lib/local/stream-runner';
 import { type TestDynamoDb, startTestDynamoDb } from '../helpers/dynamodb';
 import { startTestStreams } from '../helpers/streams';
 
@@ -194,4 +200,46 @@ describe('the checkpoint file (.dynamodb/stream-checkpoints.json under npm start
       await streams.stop();
     }
   });
+});
+
+it('an invocation serverless offline never answers fails after the timeout and is retried, instead of stalling the stream', async () => {
+  const table = await db.newTable();
+  // Serverless offline's Lambda API as it behaves when it reloads mid-invocation: the first
+  // request is accepted and never answered; later ones are.
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      requests.push(request.url ?? '');
+      if (requests.length > 1) response.end(JSON.stringify({ batchItemFailures: [] }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const streams = await startStreamRunner({
+    client: db.client,
+    endpoint: db.local.endpoint,
+    region: 'us-east-1',
+    tableName: table,
+    consumers: [consumer('store')],
+    invoke: offlineInvoker(port, 'svc', 'local', () => 500),
+    retryBaseMs: 10,
+  });
+  try {
+    await db.client.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: 'E' }, sk: { S: 'X' } } }),
+    );
+    const stalled = new Promise<'stalled'>((r) => setTimeout(() => r('stalled'), 60_000).unref());
+    expect(await Promise.race([streams.idle().then(() => 'idle'), stalled])).toBe('idle');
+    expect(requests).toEqual([
+      '/2015-03-31/functions/svc-local-store/invocations',
+      '/2015-03-31/functions/svc-local-store/invocations',
+    ]);
+    expect(streams.failures).toEqual([]);
+  } finally {
+    await streams.stop();
+    server.closeAllConnections();
+    server.close();
+  }
 });

@@ -67,6 +67,10 @@ export interface DeliveryRecord {
   sourceIp?: string;
   requestId?: string;
   bodyBytes?: number;
+  otherBodies?: string[];
+  sameEventIdAs?: string;
+  conflictCount?: number;
+  conflictUuids?: string[];
   headers: Record<string, string>;
 }
 

@@ -78,6 +78,19 @@ function timing(record: DeliveryRecord): Node[] {
   ];
 }
 
+/** Events whose uuid was stored already with other text: the first text was kept. */
+function conflictsText(count: number, uuids: string[]): (Node | string)[] {
+  const more = count > uuids.length ? [`, +${number.format(count - uuids.length)}`] : [];
+  return [
+    `${number.format(count)} with other text than the text stored first, which was kept: `,
+    ...uuids.flatMap((uuid, i) => [
+      ...(i === 0 ? [] : [', ']),
+      h('code', { 'data-conflict': uuid }, uuid),
+    ]),
+    ...more,
+  ];
+}
+
 /** Fills the delivery panel's summary and headers; the body is shown by renderDeliveryBody. */
 export function renderDeliveryDetail(record: DeliveryRecord): void {
   byId('delivery-title').textContent = `Delivery ${record.deliveryId}`;
@@ -101,6 +114,25 @@ export function renderDeliveryDetail(record: DeliveryRecord): void {
         ? undefined
         : `${number.format(record.storedCount)} / ${number.format(record.duplicateCount ?? 0)}`,
     ),
+    ...(record.conflictCount
+      ? entry('Conflicts', ...conflictsText(record.conflictCount, record.conflictUuids ?? []))
+      : []),
+    ...(record.sameEventIdAs
+      ? entry(
+          'Same eventId as',
+          deliveryLink(record.sameEventIdAs),
+          ' (which came first with another body)',
+        )
+      : []),
+    ...(record.otherBodies?.length
+      ? entry(
+          'Other bodies',
+          ...record.otherBodies.flatMap((id, i): (Node | string)[] =>
+            i === 0 ? [deliveryLink(id)] : [', ', deliveryLink(id)],
+          ),
+          ' (the same eventId with another body, each kept and stored on its own)',
+        )
+      : []),
     ...entry('Stored at', ...time(record.storedAt)),
     ...entry('From', from || undefined),
     ...(record.requestId ? entry('Request id', h('code', {}, record.requestId)) : []),

@@ -28,6 +28,8 @@ let stack: TestStack;
 let base: string;
 let browser: Browser;
 let bigUuid: string;
+let conflicted: string;
+const CONFLICTING = 'delivery-with-a-conflict';
 const pageProblems: string[] = [];
 /** Every delivery the test sent that was stored, by its id (the envelope's eventId). */
 const sent = new Map<string, { body: string; uuids: string[] }>();
@@ -68,6 +70,11 @@ beforeAll(async () => {
   for (let i = 0; i < simulated.length; i += 25) {
     await deliver(JSON.stringify(oktaEnvelope(simulated.slice(i, i + 25))));
   }
+  // One simulated event again, its text changed on the way: the first text stays (issue 18).
+  conflicted = simulated[0]!.uuid;
+  const changed = { ...simulated[0]!, displayMessage: 'changed on the way' };
+  await stack.streams.idle();
+  await deliver(JSON.stringify(oktaEnvelope([changed], { eventId: CONFLICTING })));
   await stack.streams.idle(); // the events are written from the table's stream
   expect(stack.failures).toEqual([]);
   // The page asks three things at once; serverless offline starts a cold instance for each,
@@ -528,6 +535,23 @@ browserIt(
     expect(query(page).get('view')).toBeNull();
     expect(await page.textContent('#delivery-scope-id')).toBe(id);
     expect(await shownUuids(page)).toEqual(delivery.uuids); // in the order it carried them
+    await page.context().close();
+  },
+);
+
+browserIt(
+  'shows, in a delivery, the uuids that came with other text than the text stored first',
+  async () => {
+    const page = await signedInPage();
+    await page.goto(`${base}/ui?view=deliveries&delivery=${CONFLICTING}`);
+    await page.waitForFunction(() => Number(document.body.dataset.deliveryLoads ?? 0) > 0);
+    const listed = await page.$$eval('#delivery-summary [data-conflict]', (codes) =>
+      codes.map((code) => code.textContent),
+    );
+    expect(listed).toEqual([conflicted]);
+    expect(await page.textContent('#delivery-summary')).toContain(
+      `1 with other text than the text stored first, which was kept: ${conflicted}`,
+    );
     await page.context().close();
   },
 );
