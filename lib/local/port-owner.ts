@@ -43,7 +43,10 @@ function listeningInodes(port: number): Set<string> {
 function commandOf(pid: number): string {
   try {
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    const script = args.slice(1).find((a) => !a.startsWith('-') && /\.(c?m?js|ts|jar)$/.test(a));
+    const operands = args.slice(1).filter((a) => !a.startsWith('-'));
+    // A script by its extension, else a path (an npm bin such as .bin/jest has no extension).
+    const script =
+      operands.find((a) => /\.(c?m?js|ts|jar)$/.test(a)) ?? operands.find((a) => a.includes('/'));
     return [args[0], script]
       .filter((a): a is string => a !== undefined)
       .map((a) => basename(a).replace(/[^\w.@+-]/g, '?'))

@@ -162,7 +162,7 @@ it('exits 1 with one line when the port is taken', async () => {
     // The pid holding the port is named: here, this test's own.
     expect(run.output().trim()).toMatch(
       new RegExp(
-        `^npm start: Port ${port} \\(serverless offline\\) is already in use by pid ${process.pid} \\(node [^)]*\\): stop whatever holds it or choose another port\\.$`,
+        `^npm start: Port ${port} \\(serverless offline\\) is already in use by pid ${process.pid} \\(node( [^)]*)?\\): stop whatever holds it or choose another port\\.$`,
       ),
     );
   } finally {
