@@ -32,10 +32,9 @@ function parseArgs(argv: string[]): { stages: string[]; accept: boolean } {
     else if (arg === '--stage' && argv[i + 1]) stages.push(argv[++i]!);
     else if (arg?.startsWith('--stage=')) stages.push(arg.slice('--stage='.length));
     else {
-      console.error(
-        `deploy:check: unknown argument ${arg}; usage: npm run deploy:check [-- --stage <stage>] [--accept]`,
+      throw new Error(
+        `unknown argument ${arg}; usage: npm run deploy:check [-- --stage <stage>] [--accept]`,
       );
-      process.exit(2);
     }
   }
   return { stages, accept };
@@ -100,10 +99,11 @@ async function main(): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
+// Exit codes, not process.exit(): the process ends once its output has drained into a pipe.
 main().then(
-  (code) => process.exit(code),
+  (code) => (process.exitCode = code),
   (error: unknown) => {
     console.error(`deploy:check: ${(error as Error).message}`);
-    process.exit(2);
+    process.exitCode = 2;
   },
 );
