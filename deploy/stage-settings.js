@@ -54,6 +54,29 @@ const STAGE_SETTINGS = {
     ...pattern(/^[\w.*,\s-]*$/, "event types such as 'user.lifecycle.*', or '*'"),
   },
   reactions: { env: 'REACTIONS', ...any },
+  oktaIssuer: {
+    env: 'OKTA_ISSUER',
+    ...pattern(
+      /^$|^https?:\/\/[^/\s]+\/\S+$/,
+      "'' (sign-in off) or https://<your org>/oauth2/<server>",
+    ),
+  },
+  oktaUiClientId: { env: 'OKTA_UI_CLIENT_ID', ...any },
+  oktaUiGroups: { env: 'OKTA_UI_GROUPS', ...any },
+  uiTokenSignIn: { env: 'UI_TOKEN_SIGN_IN', ...pattern(/^(true|false)$/, 'true, false') },
+  oktaApiAudience: {
+    env: 'OKTA_API_AUDIENCE',
+    ...pattern(/^\S+$/, 'an audience such as api://default'),
+  },
+  oktaApiScopes: {
+    env: 'OKTA_API_SCOPES',
+    ...pattern(/^[\w.:/-]+(,[\w.:/-]+)*$/, 'a comma list of scopes'),
+  },
+  oktaApiGroups: { env: 'OKTA_API_GROUPS', ...any },
+  readApiStaticTokens: {
+    env: 'READ_API_STATIC_TOKENS',
+    ...pattern(/^(true|false)$/, 'true, false'),
+  },
 };
 
 /** RFC 2606's example domain: a placeholder, never a real org, mailbox or receiver. */

@@ -78,6 +78,33 @@ export interface Config {
 
   /** Reactions (lib/reactions/): see docs/reactions.md. Read by the react function only. */
   reactions: ReactionsConfig;
+
+  /** Sign in with Okta (docs/sign-in-with-okta.md): the event browser and the read API. */
+  signIn: SignInConfig;
+}
+
+export interface SignInConfig {
+  /**
+   * The custom authorization server (OKTA_ISSUER, e.g. `https://acme.okta.com/oauth2/default`),
+   * exactly as its tokens' `iss`; undefined: no Okta sign-in, no Okta access tokens.
+   */
+  issuer: string | undefined;
+  /** The OIDC web app's client id (OKTA_UI_CLIENT_ID); undefined: no browser sign-in. */
+  uiClientId: string | undefined;
+  /** Its client secret (a secret: SSM `okta-ui-client-secret` on deployed stages). */
+  uiClientSecret: string | undefined;
+  /** Members of any of these groups may sign in (OKTA_UI_GROUPS); empty: any assigned user. */
+  uiGroups: string[];
+  /** The pasted-token sign-in of the event browser (UI_TOKEN_SIGN_IN, default true). */
+  uiTokenSignIn: boolean;
+  /** `aud` the read API requires of access tokens (OKTA_API_AUDIENCE, default api://default). */
+  apiAudience: string;
+  /** A token with any of these scopes in `scp` may read (OKTA_API_SCOPES, default events:read). */
+  apiScopes: string[];
+  /** ...or with any of these in its `groups` claim (OKTA_API_GROUPS); empty: the scope only. */
+  apiGroups: string[];
+  /** Static EVENTS_API_TOKEN bearer tokens (READ_API_STATIC_TOKENS, default true). */
+  readApiStaticTokens: boolean;
 }
 
 export interface ReactionsConfig {
@@ -119,6 +146,10 @@ export const DEFAULT_RECONCILE_INTERVAL_SECONDS = 300;
 export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 /** Short enough that a rotated secret is picked up within minutes, long enough to cost nothing. */
 export const DEFAULT_SECRETS_CACHE_SECONDS = 300;
+/** The `aud` of Okta's default custom authorization server. */
+export const DEFAULT_API_AUDIENCE = 'api://default';
+/** The scope a custom authorization server grants for reading events (docs/sign-in-with-okta.md). */
+export const DEFAULT_API_SCOPE = 'events:read';
 
 function list(value: string | undefined): string[] {
   return (value ?? '')
@@ -233,6 +264,43 @@ function lookbackHours(env: NodeJS.ProcessEnv): number {
   return hours;
 }
 
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/**
+ * An authorization server's issuer as its tokens carry it (no trailing slash): https, or http
+ * to this machine only (the fake org, tests). An org URL alone is the org authorization server,
+ * whose access tokens only Okta can validate: refused with the reason.
+ */
+export function parseIssuer(raw: string, name = 'OKTA_ISSUER'): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(
+      `${name} must be a custom authorization server's issuer, such as https://acme.okta.com/oauth2/default, got "${raw}"`,
+    );
+  }
+  assertCredentialSafe(url, name, raw);
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(
+      `${name} must be the issuer alone (no query or credentials), got "${raw}"`,
+    );
+  }
+  const issuer = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  if (issuer === url.origin && /\.(okta|oktapreview|okta-emea)\.com$/.test(url.hostname)) {
+    throw new ConfigError(
+      `${name} is the org authorization server (${issuer}), whose access tokens only Okta can validate: use a custom authorization server, such as ${issuer}/oauth2/default`,
+    );
+  }
+  return issuer;
+}
+
 function secretValue(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
@@ -291,6 +359,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       eventSource: env.EVENT_SOURCE?.trim() || `okta-event-hooks.${env.STAGE?.trim() || 'local'}`,
       tries: wholeNumber(env, 'REACTION_TRIES', 3),
       retryBaseMs: wholeNumber(env, 'REACTION_RETRY_BASE_MS', 250, 0),
+    },
+    signIn: {
+      issuer: env.OKTA_ISSUER?.trim() ? parseIssuer(env.OKTA_ISSUER) : undefined,
+      uiClientId: env.OKTA_UI_CLIENT_ID?.trim() || undefined,
+      uiClientSecret: secretValue(env.OKTA_UI_CLIENT_SECRET),
+      uiGroups: list(env.OKTA_UI_GROUPS),
+      uiTokenSignIn: onOff(env, 'UI_TOKEN_SIGN_IN', true),
+      apiAudience: env.OKTA_API_AUDIENCE?.trim() || DEFAULT_API_AUDIENCE,
+      apiScopes: env.OKTA_API_SCOPES?.trim() ? list(env.OKTA_API_SCOPES) : [DEFAULT_API_SCOPE],
+      apiGroups: list(env.OKTA_API_GROUPS),
+      readApiStaticTokens: onOff(env, 'READ_API_STATIC_TOKENS', true),
     },
   };
 }

@@ -30,13 +30,14 @@ export type SecretName =
   | 'eventsApiToken'
   | 'oktaApiToken'
   | 'oktaPrivateKey'
-  | 'forwardSecret';
+  | 'forwardSecret'
+  | 'oktaUiClientSecret';
 
 /** Secrets accepted in several values during a rotation (comma-separated). */
 type ListField =
   'oktaAuthSecrets' | 'hookdeckSigningSecrets' | 'eventsApiTokens' | 'forwardSecrets';
 /** Secrets that are one value, kept whole (a JWK private key holds commas). */
-type SingleField = 'oktaApiToken' | 'oktaPrivateKey';
+type SingleField = 'oktaApiToken' | 'oktaPrivateKey' | 'uiClientSecret';
 
 type SecretSpec =
   | { parameter: string; kind: 'list'; field: ListField }
@@ -55,6 +56,12 @@ export const SECRETS: Record<SecretName, SecretSpec> = {
   oktaPrivateKey: { parameter: 'okta-private-key', kind: 'single', field: 'oktaPrivateKey' },
   // The react function's `forward` reaction signs with it (Config.reactions.forwardSecrets).
   forwardSecret: { parameter: 'forward-secret', kind: 'list', field: 'forwardSecrets' },
+  // The event browser's OIDC web app (Config.signIn.uiClientSecret).
+  oktaUiClientSecret: {
+    parameter: 'okta-ui-client-secret',
+    kind: 'single',
+    field: 'uiClientSecret', // in Config.signIn
+  },
 };
 
 /** What the webhook endpoints (verify, receive) authenticate with. */
@@ -253,11 +260,15 @@ export class SecretResolver {
       oktaPrivateKey: undefined,
     };
     resolved.reactions = { ...config.reactions, forwardSecrets: [] };
+    resolved.signIn = { ...config.signIn, uiClientSecret: undefined };
     for (const secret of secrets) {
       const spec = SECRETS[secret];
       const value = values[secret];
       if (spec.field === 'forwardSecrets') {
         resolved.reactions.forwardSecrets = Array.isArray(value) ? value : [];
+      } else if (spec.field === 'uiClientSecret') {
+        resolved.signIn.uiClientSecret =
+          typeof value === 'string' && value !== '' ? value : undefined;
       } else if (spec.kind === 'list') resolved[spec.field] = Array.isArray(value) ? value : [];
       else resolved[spec.field] = typeof value === 'string' && value !== '' ? value : undefined;
     }

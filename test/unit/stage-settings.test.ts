@@ -26,6 +26,14 @@ const PRODUCTION = {
   forwardUrl: '',
   forwardTypes: '*',
   reactions: '',
+  oktaIssuer: '',
+  oktaUiClientId: '',
+  oktaUiGroups: '',
+  uiTokenSignIn: 'true',
+  oktaApiAudience: 'api://default',
+  oktaApiScopes: 'events:read',
+  oktaApiGroups: '',
+  readApiStaticTokens: 'true',
 };
 
 let dir: string;
