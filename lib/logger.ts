@@ -15,6 +15,8 @@ export interface RequestLog {
   /** The caller's address as API Gateway saw it (not a header a caller could set). */
   sourceIp?: string;
   caller?: string;
+  /** Who read: the signed-in user's login, or an access token's subject (never a token). */
+  user?: string;
   deliveryId?: string;
   eventTypes?: string[];
   events?: number;
@@ -98,6 +100,7 @@ export function formatRequestLog(entry: RequestLog, format: LogFormat): string {
   if (entry.warning) parts.push(`warning: ${entry.warning}`);
   parts.push(`${entry.ms}ms`);
   if (entry.deliveryId) parts.push(`delivery=${sliceForLog(entry.deliveryId, 100)}`);
+  if (entry.user) parts.push(`user=${sliceForLog(entry.user, 100)}`);
   if (entry.sourceIp) parts.push(`from=${entry.sourceIp}`);
   if (entry.requestId) parts.push(`request=${entry.requestId}`);
   return escapeControls(parts.join(' '));

@@ -17,6 +17,15 @@ import { isCrossOrigin, sessionCookie, verifySession } from './session';
 
 export type Caller = 'okta' | 'hookdeck' | 'reader' | 'session' | 'unauthenticated';
 
+/** Who is calling, with the person or app behind it where one is known (logged as `user=`). */
+export interface Identity {
+  caller: Caller;
+  /** A signed-in user's login, or an access token's `sub`; never a secret. */
+  user?: string;
+  /** The user's or token's groups, where the sign-in carried them. */
+  groups?: string[];
+}
+
 const HOOKDECK_SIGNATURE_HEADERS = ['x-hookdeck-signature', 'x-hookdeck-signature-2'];
 
 // Compare HMACs under a per-container random key: equal-length digests make timingSafeEqual

@@ -3,7 +3,7 @@
  * deployed stage), authenticate the caller, map any error to a response in one
  * place, and write one log line.
  */
-import { type Caller, authenticate } from './auth';
+import { type Caller, type Identity, authenticate } from './auth';
 import {
   type Config,
   assertSecured,
@@ -26,6 +26,8 @@ export interface EndpointContext {
   request: HttpRequest;
   config: Config;
   caller: Caller;
+  /** The signed-in user or token subject, when the caller is a person or an app (read API). */
+  identity: Identity;
   /** Fields the endpoint adds to its log line (delivery id, counts, event types). */
   log: RequestLog;
   started: number;
@@ -44,7 +46,10 @@ export interface EndpointDeps {
 
 export function createEndpoint(
   deps: EndpointDeps,
-  authenticateCaller: (request: HttpRequest, config: Config) => Caller,
+  authenticateCaller: (
+    request: HttpRequest,
+    config: Config,
+  ) => Caller | Identity | Promise<Caller | Identity>,
   handle: (context: EndpointContext) => Promise<HttpResponse>,
   /** The secrets this endpoint reads: its function's IAM role allows exactly these. */
   secrets: readonly SecretName[] = WEBHOOK_SECRETS,
@@ -72,10 +77,14 @@ export function createEndpoint(
         (warning) => (log.warning = warning),
       );
       if (secrets.includes('eventsApiToken')) assertStrongReadTokens(config);
-      const caller = authenticateCaller(request, config);
+      const authenticated = await authenticateCaller(request, config);
+      const identity =
+        typeof authenticated === 'string' ? { caller: authenticated } : authenticated;
+      const { caller } = identity;
       log.caller = caller;
+      if (identity.user !== undefined) log.user = identity.user;
       response = fitResponsePayload(
-        await handle({ request, config, caller, log, started }),
+        await handle({ request, config, caller, identity, log, started }),
         request.headers['accept-encoding'],
       );
     } catch (error) {
