@@ -172,14 +172,22 @@ it.each([
   [
     [],
     'The local stage is for npm start and the tests only, never deployed: add --stage staging or --stage production.',
+    {},
+  ],
+  [
+    [],
+    'The local stage is for npm start and the tests only, never deployed: add --stage staging or --stage production.',
+    // The local stage reads SSM when SECRETS_PATH is set (the stage-rotation test): still never packaged.
+    { SECRETS_PATH: '/okta-event-hooks/staging' },
   ],
   [
     ['--stage', 'prod'],
     'Stage "prod" has no params.prod.secretsPath in serverless.yml: add one (see docs/deploying.md) or use --stage staging or --stage production.',
+    {},
   ],
 ])(
-  'refuses to package %j (no secrets path: the stack would run open or refuse everything) with one line',
-  async (args, line) => {
+  'refuses to package %j %j (the local stage, or no secrets path: the stack would run open or refuse everything) with one line',
+  async (args, line, env) => {
     const out = mkdtempSync(join(tmpdir(), 'okta-hooks-undeployable-'));
     try {
       const result = await run(
@@ -193,6 +201,7 @@ it.each([
         {
           ESBUILD_WORK_FOLDER: `.esbuild/package-undeployable-${process.pid}`,
           SLS_TELEMETRY_DISABLED: '1',
+          ...env,
         },
       );
       expect(result.code).toBe(1);

@@ -1,6 +1,6 @@
 /**
  * A small SSM Parameter Store speaking the real JSON 1.1 protocol (POST /, X-Amz-Target:
- * AmazonSSM.GetParameter(s)), so the SDK client and the service's own signed call run unchanged
+ * AmazonSSM.GetParameter(s), PutParameter), so the SDK client and the service's own signed call run unchanged
  * against it. Like SSM it refuses a request whose SigV4 signature is wrong, checked with the
  * SDK's own signer (@smithy/signature-v4) and the fixed credentials local/local. Its `fail` and
  * `hang` switches inject the faults a real SSM cannot be made to produce on demand: an outage,
@@ -100,7 +100,13 @@ export async function startFakeSsm(initial: Record<string, string> = {}): Promis
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', async () => {
       const target = String(req.headers['x-amz-target'] ?? '');
-      const input = JSON.parse(body || '{}') as { Name?: string; Names?: string[] };
+      const input = JSON.parse(body || '{}') as {
+        Name?: string;
+        Names?: string[];
+        Value?: string;
+        Type?: string;
+        Overwrite?: boolean;
+      };
       const names = input.Names ?? (input.Name ? [input.Name] : []);
       fake.requests.push({ target, names });
       if (fake.hang) return;
@@ -117,6 +123,15 @@ export async function startFakeSsm(initial: Record<string, string> = {}): Promis
         reply(res, 200, { Parameter: parameter(names[0]!) });
       } else if (target === 'AmazonSSM.GetParameter') {
         reply(res, 400, { __type: 'ParameterNotFound', message: 'not found' });
+      } else if (target === 'AmazonSSM.PutParameter') {
+        if (!input.Name || typeof input.Value !== 'string' || input.Type !== 'SecureString') {
+          reply(res, 400, { __type: 'ValidationException', message: 'Name, Value, Type' });
+        } else if (fake.parameters.has(input.Name) && input.Overwrite !== true) {
+          reply(res, 400, { __type: 'ParameterAlreadyExists', message: input.Name });
+        } else {
+          fake.parameters.set(input.Name, input.Value);
+          reply(res, 200, { Version: 2, Tier: 'Standard' });
+        }
       } else {
         reply(res, 400, { __type: 'UnknownOperationException', message: target });
       }
