@@ -149,11 +149,11 @@ it('a changed type list is one update and a re-verify', async () => {
 it('refuses, before calling Okta, a type Okta does not offer for hooks', async () => {
   const before = org.requests.length;
   const result = await okta(['hook', 'apply', '--url', endpoint()], {
-    OKTA_EVENT_TYPES: 'user.session.start,system.org.rate_limit.warning',
+    OKTA_EVENT_TYPES: 'user.session.start,policy.lifecycle.create',
   });
   expect(result.code).toBe(1);
   expect(result.stderr.trim()).toBe(
-    'okta hook apply: Okta does not offer system.org.rate_limit.warning for event hooks (lib/event-hook/hook-eligible-types.ts lists those it does)',
+    'okta hook apply: Okta does not offer policy.lifecycle.create for event hooks (lib/event-hook/hook-eligible-types.ts lists those it does)',
   );
   expect(org.requests.length).toBe(before);
 });
