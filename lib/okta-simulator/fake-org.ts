@@ -11,7 +11,8 @@
  *   the scopes granted to the app.
  * - `/api/v1/eventHooks`: Okta's Event Hooks API and its deliveries (event-hooks-api.ts), with
  *   scopes `okta.eventHooks.read` (GET) and `okta.eventHooks.manage` (everything), or SSWS.
- * - `POST /_simulator/events`: the simulator records events in the System Log (send --org).
+ * - `POST /_simulator/events`: the simulator records events in the System Log (send --org);
+ *   with `?deliver=true` they are then delivered to the org's event hooks too, as emit does.
  * - `POST /_simulator/emit`: events happen in the org: recorded in the System Log, then
  *   delivered to its event hooks (emit).
  */
@@ -21,7 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { arrayElementTexts } from '../okta/json-text';
 import { FakeEventHooks } from './event-hooks-api';
 import { FakeSystemLog } from './system-log-api';
-import { EVENT_TYPES, type EventType, isEventType, oktaEvents } from './events';
+import { EVENT_TYPES, type EventType, type LogEvent, isEventType, oktaEvents } from './events';
 import { HttpRefusal, oauthError, oktaError } from './okta-errors';
 
 export const FAKE_ORG_DEFAULT_PORT = 7070;
@@ -446,12 +447,18 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     };
   }
 
-  function simulatorEvents(body: string) {
+  async function simulatorEvents(req: IncomingMessage, query: URLSearchParams, body: string) {
     const texts = arrayElementTexts(body, []);
     if (!texts)
       throw oktaError(400, 'E0000003', 'The request body was not a JSON array of events.');
     org.addEvents(texts);
-    return { status: 204, headers: {}, body: '' };
+    if (query.get('deliver') !== 'true') return { status: 204, headers: {}, body: '' };
+    const events = texts.map((t) => JSON.parse(t) as LogEvent);
+    const perRequest = Math.max(1, Number(query.get('perRequest')) || 1);
+    const except = query.get('except') ?? undefined;
+    const delivered = await hooks.deliver(events, baseUrl(req), perRequest, except);
+    const result: EmitResult = { events: events.length, hooks: delivered };
+    return { status: 200, headers: {}, body: JSON.stringify(result) };
   }
 
   async function route(req: IncomingMessage, body: string, record: RecordedRequest) {
@@ -462,7 +469,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     if (hookPath) return eventHooksApi(req, hookPath[1] ?? '', body, record);
     if (req.method === 'POST' && url.pathname === '/oauth2/v1/token') return token(req, body);
     if (req.method === 'POST' && url.pathname === '/_simulator/events')
-      return simulatorEvents(body);
+      return simulatorEvents(req, url.searchParams, body);
     if (req.method === 'POST' && url.pathname === '/_simulator/emit')
       return simulatorEmit(req, body);
     throw oktaError(
