@@ -37,7 +37,7 @@ Options:
   --yes       confirms deactivate and delete
   --grace S   rotate-secret: seconds the old secret is still accepted after Okta switched (default 10)
   --cache-wait S  rotate-secret: seconds the receivers take to re-read their secrets (a stage:
-              default 300, its SECRETS_CACHE_SECONDS; locally 0, the endpoint is polled)
+              default 301: SECRETS_CACHE_SECONDS 300 + 1 s; locally 0, the endpoint is polled)
 
 Credentials: OKTA_API_TOKEN (SSWS), or OKTA_CLIENT_ID + OKTA_PRIVATE_KEY (a service app granted
 okta.eventHooks.manage, and okta.logs.read for status).`;

@@ -20,7 +20,12 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { DEFAULT_SECRETS_CACHE_SECONDS, awsCredentialsFromEnv, loadConfig } from '../config';
 import { verifyEndpoint } from '../okta-simulator/verify';
-import { getParameters, putSecureParameter, secretParameterName } from '../secrets';
+import {
+  SSM_TIMEOUT_MS as RECEIVER_SSM_TIMEOUT_MS,
+  getParameters,
+  putSecureParameter,
+  secretParameterName,
+} from '../secrets';
 import { sleep } from '../sleep';
 import { PROJECT_ROOT } from '../store/table-definition';
 import { findHook, verifyHook } from './apply';
@@ -129,7 +134,8 @@ function stageSecrets(target: HookTarget, env: NodeJS.ProcessEnv): ReceiverSecre
     where: `the SSM parameter ${name} (${config.region})`,
     read: async () => commaList((await getParameters(config, [name], SSM_TIMEOUT_MS)).get(name)),
     write: (values) => putSecureParameter(config, name, values.join(','), SSM_TIMEOUT_MS),
-    cacheMs: DEFAULT_SECRETS_CACHE_SECONDS * 1000,
+    // A function's read under way at the write may return the old list and cache it from then.
+    cacheMs: DEFAULT_SECRETS_CACHE_SECONDS * 1000 + RECEIVER_SSM_TIMEOUT_MS,
   };
 }
 
