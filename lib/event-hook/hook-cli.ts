@@ -10,13 +10,15 @@ import { HookVerificationError, applyHook, findHook } from './apply';
 import { HookSettingsError } from './hook-definition';
 import { authHeaderName, desiredHook, hookTarget, stageEventTypes } from './hook-settings';
 import { DEFAULT_GRACE_MS, rotateSecret } from './rotate';
+import { WEBHOOK_URL_OUTPUT, stageWebhookUrl } from './stage-endpoint';
 import { knownStages } from './stage-params';
 import { deliveryFailures, describeFailures, describeHook } from './status';
 
 export const HOOK_USAGE = `Usage: npm run okta -- hook <command> [--stage S] [--url U] [--org URL]
 
   apply          creates or updates the stage's event hook (name okta-event-hooks-<stage>, or
-                 OKTA_EVENT_HOOK_ID) with endpoint --url, the auth header OKTA_AUTH_HEADER, the
+                 OKTA_EVENT_HOOK_ID) with endpoint --url (a deployed stage: default its stack's
+                 WebhookUrl output, read with your AWS credentials), the auth header OKTA_AUTH_HEADER, the
                  secret (OKTA_AUTH_SECRET locally, the stage's SSM parameter otherwise) and the
                  stage's event types (OKTA_EVENT_TYPES / params.<stage>.oktaEventTypes); then makes
                  it ACTIVE and VERIFIED. Nothing to change: no write call.
@@ -120,7 +122,11 @@ function requireUrl(args: HookArgs, command: string): string {
 }
 
 async function apply(args: HookArgs, env: NodeJS.ProcessEnv, io: HookIo): Promise<number> {
-  const url = requireUrl(args, 'apply');
+  let url: string;
+  if (args.url === undefined && args.stage !== 'local') {
+    url = await stageWebhookUrl(args.stage, env);
+    io.out(`endpoint ${url} (the stack's ${WEBHOOK_URL_OUTPUT} output)`);
+  } else url = requireUrl(args, 'apply');
   const target = hookTarget(args, env);
   const desired = await desiredHook(target, url, env);
   try {

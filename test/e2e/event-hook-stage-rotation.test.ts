@@ -1,4 +1,5 @@
 /**
+ * `hook apply --stage S` without --url reads the stack's WebhookUrl output (a fake CloudFormation).
  * `hook rotate-secret --stage S` against the stage's SSM parameter (the project's fake SSM, the
  * real JSON protocol and SigV4), the fake org, and a real serverless offline whose receivers read
  * that parameter (SECRETS_PATH + SSM_ENDPOINT, 1 s cache): interrupted after step 1 and re-run, it
@@ -10,6 +11,7 @@ import { type FakeOrg, startFakeOktaOrg } from '../../lib/okta-simulator/fake-or
 import { verifyEndpoint } from '../../lib/okta-simulator/verify';
 import { sleep } from '../../lib/sleep';
 import { PROJECT_ROOT } from '../../lib/store/table-definition';
+import { type FakeCloudFormation, startFakeCloudFormation } from '../helpers/fake-cloudformation';
 import { type FakeSsm, startFakeSsm } from '../helpers/fake-ssm';
 import { type TestStack, startTestStack } from '../helpers/offline';
 import { type RunResult, runScript } from '../helpers/run';
@@ -21,6 +23,7 @@ const TOKEN = '00fakeStageRotationToken';
 let ssm: FakeSsm;
 let stack: TestStack;
 let org: FakeOrg;
+let cloudFormation: FakeCloudFormation;
 const outputs: string[] = [];
 
 beforeAll(async () => {
@@ -36,12 +39,16 @@ beforeAll(async () => {
     rateLimit: { limit: 10_000, windowMs: 60_000 },
     hookTimeoutMs: 10_000, // a loaded 2-core machine must not turn a slow answer into a failure
   });
+  cloudFormation = await startFakeCloudFormation({
+    'okta-event-hooks-staging': { HttpApiUrl: new URL(stack.url).origin, WebhookUrl: stack.url },
+  });
 }, 180_000);
 
 afterAll(async () => {
   await org?.stop();
   expect(await stack?.stop()).toEqual([]);
   await ssm?.stop();
+  await cloudFormation?.stop();
 });
 
 const ENV: NodeJS.ProcessEnv = {
@@ -52,6 +59,7 @@ const ENV: NodeJS.ProcessEnv = {
   OKTA_PRIVATE_KEY: '',
   OKTA_AUTH_SECRET: '',
   SSM_ENDPOINT: '',
+  CLOUDFORMATION_ENDPOINT: '',
   AWS_ACCESS_KEY_ID: '',
   AWS_SECRET_ACCESS_KEY: '',
 };
@@ -61,6 +69,7 @@ async function okta(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunRes
     ...ENV,
     OKTA_ORG_URL: org.url,
     SSM_ENDPOINT: ssm.endpoint,
+    CLOUDFORMATION_ENDPOINT: cloudFormation.endpoint,
     ...env,
   });
   outputs.push(result.stdout, result.stderr);
@@ -106,11 +115,30 @@ it('without AWS credentials in the environment: one line saying which to set', a
   expect(ssm.parameters.get(PARAMETER)).toBe(SECRET);
 });
 
-it('interrupted after step 1, re-run: completes, the old secret is refused, deliveries still stored', async () => {
-  const applied = await okta(['hook', 'apply', '--stage', 'staging', '--url', stack.url]);
-  expect(applied.stderr).toBe('');
-  expect(applied.stdout).toMatch(/^created who\w+ \(okta-event-hooks-staging\)[^\n]*\nverified /);
+it("apply --stage without --url: the endpoint is the stack's WebhookUrl output; no stack: one line", async () => {
+  const missing = await okta(['hook', 'apply', '--stage', 'production']);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr.trim().split('\n')).toEqual([
+    'okta hook apply: CloudFormation answered ValidationError (Stack with id okta-event-hooks-production does not exist) for the stack okta-event-hooks-production in us-east-1: deploy the stage first, or give --url (the WebhookUrl that npx serverless info --stage production --verbose prints)',
+  ]);
 
+  const applied = await okta(['hook', 'apply', '--stage', 'staging']);
+  expect(applied.stderr).toBe('');
+  expect(applied.code).toBe(0);
+  const id = [...org.hooks.hooks.keys()][0]!;
+  expect(applied.stdout.trim().split('\n')).toEqual([
+    `endpoint ${stack.url} (the stack's WebhookUrl output)`,
+    `created ${id} (okta-event-hooks-staging): ${stack.url}, 3 event types`,
+    `verified ${id}: Okta reached ${stack.url}`,
+    `(2 write calls to ${org.url})`,
+  ]);
+  expect(cloudFormation.requests).toEqual([
+    { action: 'DescribeStacks', stack: 'okta-event-hooks-production' },
+    { action: 'DescribeStacks', stack: 'okta-event-hooks-staging' },
+  ]);
+});
+
+it('interrupted after step 1, re-run: completes, the old secret is refused, deliveries still stored', async () => {
   // Step 1 done (SSM holds new and old), then the process dies while it waits out the cache.
   const first = await killedAt(
     ['hook', 'rotate-secret', '--stage', 'staging', '--cache-wait', '600'],

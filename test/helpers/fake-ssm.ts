@@ -45,15 +45,18 @@ class Sha256 {
   }
 }
 
-/** True when `authorization` is the signature the SDK's signer computes for this request. */
-async function validSignature(
+/**
+ * True when `authorization` is the signature the SDK's signer computes for this request (a POST
+ * to "/" for `service`); the fake CloudFormation uses it too.
+ */
+export async function validSignature(
   req: import('node:http').IncomingMessage,
   body: string,
+  service = 'ssm',
 ): Promise<boolean> {
-  const match =
-    /^AWS4-HMAC-SHA256 Credential=local\/(\d{8})\/([^/]+)\/ssm\/aws4_request, SignedHeaders=([^,]+), Signature=[0-9a-f]{64}$/.exec(
-      String(req.headers.authorization ?? ''),
-    );
+  const match = new RegExp(
+    `^AWS4-HMAC-SHA256 Credential=local/(\\d{8})/([^/]+)/${service}/aws4_request, SignedHeaders=([^,]+), Signature=[0-9a-f]{64}$`,
+  ).exec(String(req.headers.authorization ?? ''));
   const date = String(req.headers['x-amz-date'] ?? '');
   if (!match || !/^\d{8}T\d{6}Z$/.test(date)) return false;
   const headers: Record<string, string> = {};
@@ -61,7 +64,7 @@ async function validSignature(
   const signer = new SignatureV4({
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     region: match[2]!,
-    service: 'ssm',
+    service,
     sha256: Sha256,
     applyChecksum: false, // x-amz-content-sha256 is S3's; signed here only when the client sent it
   });
