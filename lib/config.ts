@@ -103,6 +103,8 @@ export interface SignInConfig {
   apiScopes: string[];
   /** ...or with any of these in its `groups` claim (OKTA_API_GROUPS); empty: the scope only. */
   apiGroups: string[];
+  /** Access tokens of these OAuth clients (`cid`) only (OKTA_API_CLIENT_IDS); empty: any client. */
+  apiClientIds: string[];
   /** Static EVENTS_API_TOKEN bearer tokens (READ_API_STATIC_TOKENS, default true). */
   readApiStaticTokens: boolean;
 }
@@ -369,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiAudience: env.OKTA_API_AUDIENCE?.trim() || DEFAULT_API_AUDIENCE,
       apiScopes: env.OKTA_API_SCOPES?.trim() ? list(env.OKTA_API_SCOPES) : [DEFAULT_API_SCOPE],
       apiGroups: list(env.OKTA_API_GROUPS),
+      apiClientIds: list(env.OKTA_API_CLIENT_IDS),
       readApiStaticTokens: onOff(env, 'READ_API_STATIC_TOKENS', true),
     },
   };
