@@ -31,6 +31,13 @@ import { FakeSystemLog } from './system-log-api';
 import { EVENT_TYPES, type EventType, isEventType, oktaEvents } from './events';
 import { HttpRefusal, oauthError, oktaError } from './okta-errors';
 
+export {
+  DEFAULT_EVENT_BROWSER_APP,
+  DEFAULT_FAKE_USERS,
+  type FakeOidcApp,
+  type FakeUser,
+} from './authorization-server';
+
 export const FAKE_ORG_DEFAULT_PORT = 7070;
 const MAX_ASSERTION_LIFETIME_S = 3600;
 const LOGS_SCOPE = 'okta.logs.read';
