@@ -5,28 +5,36 @@
  * `private_key_jwt` or a client secret), `v1/keys` (RS256, rotated on request), `v1/logout`,
  * `v1/revoke` and `v1/userinfo`. It refuses what Okta refuses, with Okta's error shapes.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { SigningKeys, type PublicJwk, accessTokenHash, s256 } from './authorization-server-keys';
+import {
+  type AuthenticatedClient,
+  DEFAULT_EVENT_BROWSER_APP,
+  type FakeOidcApp,
+  authenticateClient,
+  constantTimeEqual,
+} from './authorization-server-clients';
+import { SigningKeys, type PublicJwk, s256 } from './authorization-server-keys';
+import {
+  DEFAULT_FAKE_USERS,
+  type FakeUser,
+  type ResolvedUser,
+  resolveUser,
+} from './authorization-server-users';
+import {
+  CUSTOM_SCOPES,
+  OIDC_SCOPES,
+  type TokenContext,
+  clientCredentialsTokens,
+  profileClaims,
+  userTokens,
+} from './authorization-server-tokens';
 import { errorPage, loginPage, signedOutPage } from './authorize-page';
 import { HttpRefusal, oauthError, oktaError } from './okta-errors';
 
-export interface FakeUser {
-  login: string;
-  name?: string;
-  groups: string[];
-  /** The user is not assigned to the app: authorize answers error=access_denied. */
-  denied?: boolean;
-}
-
-export interface FakeOidcApp {
-  clientId: string;
-  clientSecret?: string;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  /** client_credentials allowed with this secret or with private_key_jwt for the org's service apps */
-  grantTypes: ('authorization_code' | 'client_credentials')[];
-}
+export { DEFAULT_EVENT_BROWSER_APP, type FakeOidcApp } from './authorization-server-clients';
+export { DEFAULT_FAKE_USERS, type FakeUser, parseFakeUsers } from './authorization-server-users';
+export { API_AUDIENCE, CUSTOM_SCOPES } from './authorization-server-tokens';
 
 export interface FakeAuthorizationServerOptions {
   /** Default DEFAULT_FAKE_USERS. */
@@ -37,38 +45,12 @@ export interface FakeAuthorizationServerOptions {
   apps?: FakeOidcApp[];
 }
 
-export const DEFAULT_FAKE_USERS: FakeUser[] = [
-  {
-    login: 'alice@example.com',
-    name: 'Alice Example',
-    groups: ['Everyone', 'okta-events-readers'],
-  },
-  { login: 'bob@example.com', name: 'Bob Example', groups: ['Everyone'] },
-  {
-    login: 'carol@example.com',
-    name: 'Carol Example',
-    groups: ['Everyone', 'okta-events-readers'],
-  },
-];
-
-export const DEFAULT_EVENT_BROWSER_APP: FakeOidcApp = {
-  clientId: '0oafakeeventbrowser',
-  // A fake, local-only credential: the fake org is no security boundary.
-  clientSecret: 'fake-event-browser-client-secret',
-  redirectUris: ['http://localhost:1337/ui/callback', 'http://127.0.0.1:1337/ui/callback'],
-  postLogoutRedirectUris: ['http://localhost:1337/ui', 'http://127.0.0.1:1337/ui'],
-  grantTypes: ['authorization_code'],
-};
-
 export const AUTHORIZATION_SERVER_ID = 'default';
-export const API_AUDIENCE = 'api://default';
-/** The custom scopes this server grants (client credentials may ask only for these). */
-export const CUSTOM_SCOPES = ['events:read'];
-const OIDC_SCOPES = ['openid', 'profile', 'email', 'groups'];
+const CLAIMS_SUPPORTED = (
+  'ver jti iss sub aud iat exp auth_time amr idp nonce at_hash ' +
+  'name preferred_username email email_verified groups'
+).split(' ');
 const CODE_LIFETIME_MS = 300_000;
-const TOKEN_LIFETIME_S = 3600;
-/** The org's identity provider id (Okta itself), the ID token's `idp`. */
-const ORG_IDP = '00ofakeoktaorgidp0x7';
 
 export interface Logout {
   clientId: string;
@@ -84,11 +66,6 @@ export interface Answer {
   refusal?: string;
 }
 
-interface ResolvedUser extends Required<FakeUser> {
-  /** Okta's user id (00u…), the ID token's `sub` and the access token's `uid`. */
-  uid: string;
-}
-
 interface CodeGrant {
   clientId: string;
   redirectUri: string;
@@ -100,11 +77,6 @@ interface CodeGrant {
   expiresAt: number;
 }
 
-interface AuthenticatedClient {
-  clientId: string;
-  grantTypes: FakeOidcApp['grantTypes'];
-}
-
 export interface AuthorizationServerDeps {
   now: () => number;
   /** The fake org's private_key_jwt check of its service apps; answers the client id or throws. */
@@ -113,63 +85,6 @@ export interface AuthorizationServerDeps {
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 const HTML = { 'Content-Type': 'text/html; charset=utf-8' };
-
-/** Okta-style stable user id for a login: the same across restarts of the fake org. */
-function userId(login: string): string {
-  return `00u${createHash('sha256').update(login).digest('hex').slice(0, 17)}`;
-}
-
-function resolveUser(user: FakeUser): ResolvedUser {
-  const local = user.login.split('@')[0] ?? user.login;
-  return {
-    login: user.login,
-    name: user.name ?? local.charAt(0).toUpperCase() + local.slice(1),
-    groups: [...user.groups],
-    denied: user.denied === true,
-    uid: userId(user.login),
-  };
-}
-
-/** Parses a `--users` file: `[{"login", "name"?, "groups": [...], "denied"?}]`; one-line errors. */
-export function parseFakeUsers(text: string): FakeUser[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Error('not JSON: expected [{"login": "...", "name": "...", "groups": ["..."]}]');
-  }
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new Error('expected a non-empty JSON array of users');
-  }
-  const logins = new Set<string>();
-  return value.map((entry: unknown, i) => {
-    const user = entry as Partial<Record<keyof FakeUser, unknown>> | null;
-    const where = `user ${i + 1}`;
-    if (typeof user !== 'object' || user === null) throw new Error(`${where} is not an object`);
-    if (typeof user.login !== 'string' || !/^\S+@\S+$/.test(user.login)) {
-      throw new Error(`${where}: "login" must be an email-like login such as alice@example.com`);
-    }
-    if (logins.has(user.login)) throw new Error(`${where}: login ${user.login} appears twice`);
-    logins.add(user.login);
-    if (user.name !== undefined && typeof user.name !== 'string') {
-      throw new Error(`${where} (${user.login}): "name" must be a string`);
-    }
-    const groups = user.groups ?? [];
-    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string' && g !== '')) {
-      throw new Error(`${where} (${user.login}): "groups" must be an array of group names`);
-    }
-    if (user.denied !== undefined && typeof user.denied !== 'boolean') {
-      throw new Error(`${where} (${user.login}): "denied" must be true or false`);
-    }
-    return { login: user.login, name: user.name, groups, denied: user.denied };
-  });
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 function scopeList(raw: string | null): string[] {
   return [...new Set((raw ?? '').split(/\s+/).filter(Boolean))];
@@ -335,25 +250,7 @@ export class FakeAuthorizationServer {
       ],
       token_endpoint_auth_signing_alg_values_supported: ['RS256'],
       code_challenge_methods_supported: ['S256'],
-      claims_supported: [
-        'ver',
-        'jti',
-        'iss',
-        'sub',
-        'aud',
-        'iat',
-        'exp',
-        'auth_time',
-        'amr',
-        'idp',
-        'nonce',
-        'at_hash',
-        'name',
-        'preferred_username',
-        'email',
-        'email_verified',
-        'groups',
-      ],
+      claims_supported: CLAIMS_SUPPORTED,
       request_parameter_supported: false,
     };
   }
@@ -466,70 +363,14 @@ export class FakeAuthorizationServer {
     return redirect(location.href);
   }
 
-  /**
-   * client_secret_basic, client_secret_post, or private_key_jwt for the org's service apps:
-   * exactly one of them.
-   */
-  private authenticateClient(req: IncomingMessage, form: URLSearchParams): AuthenticatedClient {
-    const failed = () =>
-      oauthError(
-        401,
-        'invalid_client',
-        'Client authentication failed. Either the client or the client credentials are invalid.',
-      );
-    const header = req.headers.authorization ?? '';
-    const basic = /^Basic\s+(\S+)$/i.exec(header);
-    const assertion = form.get('client_assertion');
-    const postSecret = form.get('client_secret');
-    const methods = [basic, assertion, postSecret].filter((m) => m !== null).length;
-    if (methods > 1) {
-      throw oauthError(
-        400,
-        'invalid_request',
-        'Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.',
-      );
-    }
-    if (assertion !== null) {
-      if (
-        form.get('client_assertion_type') !==
-        'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
-      ) {
-        throw oauthError(
-          400,
-          'invalid_request',
-          "The 'client_assertion_type' parameter is invalid.",
-        );
-      }
-      const clientId = this.deps.verifyClientAssertion(req, assertion, `${this.issuer}/v1/token`);
-      return { clientId, grantTypes: ['client_credentials'] };
-    }
-    let clientId: string;
-    let secret: string;
-    if (basic) {
-      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw failed();
-      try {
-        // RFC 6749 §2.3.1: both halves are form-urlencoded before joining.
-        const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-        clientId = unform(decoded.slice(0, colon));
-        secret = unform(decoded.slice(colon + 1));
-      } catch {
-        throw failed();
-      }
-    } else if (postSecret !== null) {
-      clientId = form.get('client_id') ?? '';
-      secret = postSecret;
-    } else {
-      throw failed();
-    }
-    const app = this.apps.get(clientId);
-    if (!app?.clientSecret || !constantTimeEqual(secret, app.clientSecret)) throw failed();
-    return { clientId, grantTypes: app.grantTypes };
-  }
-
   private token(req: IncomingMessage, form: URLSearchParams): Answer {
-    const client = this.authenticateClient(req, form);
+    const client = authenticateClient(
+      req,
+      form,
+      this.apps,
+      `${this.issuer}/v1/token`,
+      this.deps.verifyClientAssertion,
+    );
     const grantType = form.get('grant_type') ?? '';
     if (grantType !== 'authorization_code' && grantType !== 'client_credentials') {
       throw oauthError(
@@ -576,107 +417,27 @@ export class FakeAuthorizationServer {
     if (!constantTimeEqual(s256(verifier), grant.challenge)) {
       throw oauthError(400, 'invalid_grant', 'PKCE verification failed.');
     }
-    const { user, scopes } = grant;
-    const iat = Math.floor(this.deps.now() / 1000);
-    const groups = scopes.includes('groups') ? { groups: [...user.groups] } : {};
-    const accessToken = this.keys.sign({
-      ver: 1,
-      jti: `AT.${randomBytes(24).toString('base64url')}`,
-      iss: this.issuer,
-      aud: API_AUDIENCE,
-      iat,
-      exp: iat + TOKEN_LIFETIME_S,
-      cid: client.clientId,
-      uid: user.uid,
-      scp: scopes,
-      auth_time: grant.authTime,
-      sub: user.login,
-      ...groups,
-    });
-    const answer: Record<string, unknown> = {
-      token_type: 'Bearer',
-      expires_in: TOKEN_LIFETIME_S,
-      access_token: accessToken,
-      scope: scopes.join(' '),
-    };
-    if (scopes.includes('openid')) {
-      answer.id_token = this.keys.sign({
-        ver: 1,
-        jti: `ID.${randomBytes(24).toString('base64url')}`,
-        iss: this.issuer,
-        aud: client.clientId,
-        sub: user.uid,
-        iat,
-        exp: iat + TOKEN_LIFETIME_S,
-        idp: ORG_IDP,
-        amr: ['pwd'],
-        auth_time: grant.authTime,
-        at_hash: accessTokenHash(accessToken),
-        ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}),
-        ...this.profileClaims(user, scopes),
-        ...groups,
-      });
-    }
-    return json(answer, NO_STORE);
-  }
-
-  private profileClaims(user: ResolvedUser, scopes: string[]): Record<string, unknown> {
-    return {
-      ...(scopes.includes('profile') ? { name: user.name, preferred_username: user.login } : {}),
-      ...(scopes.includes('email') ? { email: user.login, email_verified: true } : {}),
-    };
+    return json(userTokens(this.tokenContext(client.clientId), grant), NO_STORE);
   }
 
   private clientCredentialsGrant(client: AuthenticatedClient, form: URLSearchParams): Answer {
     const scopes = scopeList(form.get('scope'));
-    if (scopes.length === 0) {
-      throw oauthError(
-        400,
-        'invalid_scope',
-        "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
-      );
-    }
-    if (scopes.some((s) => OIDC_SCOPES.includes(s))) {
-      throw oauthError(
-        400,
-        'invalid_scope',
-        'Client Credentials requests cannot contain OpenID scopes.',
-      );
-    }
-    const unknown = scopes.filter((s) => !CUSTOM_SCOPES.includes(s));
-    if (unknown.length > 0) {
-      throw oauthError(
-        400,
-        'invalid_scope',
-        `One or more scopes are not configured for the authorization server resource: ${unknown.join(', ')}.`,
-      );
-    }
-    const iat = Math.floor(this.deps.now() / 1000);
-    const accessToken = this.keys.sign({
-      ver: 1,
-      jti: `AT.${randomBytes(24).toString('base64url')}`,
-      iss: this.issuer,
-      aud: API_AUDIENCE,
-      iat,
-      exp: iat + TOKEN_LIFETIME_S,
-      cid: client.clientId,
-      scp: scopes,
-      sub: client.clientId,
-    });
-    return json(
-      {
-        token_type: 'Bearer',
-        expires_in: TOKEN_LIFETIME_S,
-        access_token: accessToken,
-        scope: scopes.join(' '),
-      },
-      NO_STORE,
-    );
+    return json(clientCredentialsTokens(this.tokenContext(client.clientId), scopes), NO_STORE);
+  }
+
+  private tokenContext(clientId: string): TokenContext {
+    return { keys: this.keys, issuer: this.issuer, nowMs: this.deps.now(), clientId };
   }
 
   /** RFC 7009: 200 whatever the token, once the client is authenticated. */
   private revoke(req: IncomingMessage, form: URLSearchParams): Answer {
-    const client = this.authenticateClient(req, form);
+    const client = authenticateClient(
+      req,
+      form,
+      this.apps,
+      `${this.issuer}/v1/token`,
+      this.deps.verifyClientAssertion,
+    );
     const token = form.get('token');
     if (!token) throw oauthError(400, 'invalid_request', "The 'token' parameter is required.");
     const verified = this.keys.verify(token);
@@ -721,7 +482,7 @@ export class FakeAuthorizationServer {
     }
     return json({
       sub: user.uid,
-      ...this.profileClaims(user, scopes),
+      ...profileClaims(user, scopes),
       ...(scopes.includes('groups') ? { groups: [...user.groups] } : {}),
     });
   }
