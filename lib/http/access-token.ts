@@ -14,6 +14,7 @@ import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVeri
 import type { JWTPayload } from 'jose';
 import type { SignInConfig } from '../config';
 import { BearerTokenError, IssuerUnavailableError } from '../errors';
+import { discoverIssuer, fetchOnFreshSocket } from '../okta/issuer-metadata';
 import { networkReason } from '../okta/okta-auth';
 
 /** Clocks of Okta and Lambda differ by a little; 30 s keeps a fresh token from being refused. */
@@ -23,8 +24,6 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
  * 2 + 2 s still leaves the read API's 6 s function timeout time to answer.
  */
 export const ISSUER_REQUEST_TIMEOUT_MS = 2000;
-/** An unknown `kid` refetches the keys at most this often: made-up kids cannot flood the issuer. */
-export const JWKS_REFETCH_COOLDOWN_MS = 30_000;
 
 /** Three base64url parts (the signature may be empty, as in `alg: none`): a JWT, not a static token. */
 export function looksLikeJwt(value: string): boolean {
@@ -33,7 +32,7 @@ export function looksLikeJwt(value: string): boolean {
 
 export type AccessTokenPolicy = Pick<
   SignInConfig,
-  'apiAudience' | 'apiScopes' | 'apiGroups' | 'apiClientIds'
+  'apiAudience' | 'apiScopes' | 'apiGroups' | 'apiClientIds' | 'jwksRefetchCooldownMs'
 > & { issuer: string };
 
 type KeyResolver = ReturnType<typeof createRemoteJWKSet>;
@@ -115,8 +114,6 @@ interface IssuerKeys {
 
 export interface AccessTokenVerifierOptions {
   fetch?: typeof fetch;
-  /** Tests shorten it to see a rotation picked up at once. */
-  jwksCooldownMs?: number;
   timeoutMs?: number;
 }
 
@@ -130,75 +127,24 @@ export class AccessTokenVerifier {
     return this.options.timeoutMs ?? ISSUER_REQUEST_TIMEOUT_MS;
   }
 
-  /** GET with a bound; any failure to get a JSON answer is the issuer being unavailable. */
-  private async fetchMetadata(url: string): Promise<{ status: number; body: unknown }> {
-    let response: Response;
-    try {
-      response = await (this.options.fetch ?? fetch)(url, {
-        headers: { accept: 'application/json' },
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw new IssuerUnavailableError(`cannot reach ${url}: ${networkReason(error)}`, {
-        cause: error,
-      });
-    }
-    if (response.status === 404) return { status: 404, body: undefined };
-    if (!response.ok) {
-      throw new IssuerUnavailableError(`${url} answered ${response.status}`);
-    }
-    try {
-      return { status: response.status, body: await response.json() };
-    } catch (error) {
-      throw new IssuerUnavailableError(`${url} did not answer JSON`, { cause: error });
-    }
-  }
-
-  /** OpenID discovery, else RFC 8414 metadata; its `issuer` must be the one configured. */
-  private async discover(issuer: string): Promise<IssuerKeys> {
-    let metadata: unknown;
-    for (const document of ['openid-configuration', 'oauth-authorization-server']) {
-      const { status, body } = await this.fetchMetadata(`${issuer}/.well-known/${document}`);
-      if (status !== 404) {
-        metadata = body;
-        break;
-      }
-    }
-    if (metadata === undefined) {
-      throw new IssuerUnavailableError(`${issuer} publishes no discovery document (404)`);
-    }
-    const { issuer: published, jwks_uri: jwksUri } = metadata as {
-      issuer?: unknown;
-      jwks_uri?: unknown;
-    };
-    // A misconfiguration, not an outage; still 503 (retryable, logged), as no token can be judged.
-    if (published !== issuer) {
-      throw new IssuerUnavailableError(
-        `${issuer}'s discovery document names another issuer (${String(published).slice(0, 200)}): check OKTA_ISSUER`,
-      );
-    }
-    let jwksUrl: URL;
-    try {
-      jwksUrl = new URL(String(jwksUri));
-    } catch {
-      throw new IssuerUnavailableError(`${issuer}'s discovery document has no valid jwks_uri`);
-    }
-    if (jwksUrl.protocol !== 'https:' && jwksUrl.protocol !== new URL(issuer).protocol) {
-      throw new IssuerUnavailableError(`${issuer}'s jwks_uri is not https`);
-    }
-    const keys = createRemoteJWKSet(jwksUrl, {
+  /** The issuer's keys, found by discovery. */
+  private async discover(issuer: string, cooldownMs: number): Promise<IssuerKeys> {
+    const { jwksUri } = await discoverIssuer(issuer, {
+      fetch: this.options.fetch,
+      timeoutMs: this.timeoutMs,
+    });
+    const keys = createRemoteJWKSet(jwksUri, {
       timeoutDuration: this.timeoutMs,
-      cooldownDuration: this.options.jwksCooldownMs ?? JWKS_REFETCH_COOLDOWN_MS,
-      ...(this.options.fetch ? { [customFetch]: this.options.fetch } : {}),
+      cooldownDuration: cooldownMs,
+      [customFetch]: fetchOnFreshSocket(this.options.fetch),
     });
     return { keys };
   }
 
-  private issuerKeys(issuer: string): Promise<IssuerKeys> {
+  private issuerKeys({ issuer, jwksRefetchCooldownMs }: AccessTokenPolicy): Promise<IssuerKeys> {
     let pending = this.issuers.get(issuer);
     if (pending === undefined) {
-      pending = this.discover(issuer);
+      pending = this.discover(issuer, jwksRefetchCooldownMs);
       // A failure is not cached: the next request asks again.
       pending.catch(() => this.issuers.delete(issuer));
       this.issuers.set(issuer, pending);
@@ -208,7 +154,7 @@ export class AccessTokenVerifier {
 
   /** Who holds a valid token allowed to read; else a BearerTokenError or a 503. */
   async verify(token: string, policy: AccessTokenPolicy, nowMs?: number): Promise<TokenHolder> {
-    const { keys } = await this.issuerKeys(policy.issuer);
+    const { keys } = await this.issuerKeys(policy);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(

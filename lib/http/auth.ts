@@ -97,7 +97,13 @@ export function authenticate(
 /** What the read API's authentication reads of the sign-in settings (absent: static tokens only). */
 export type ReaderSignIn = Pick<
   SignInConfig,
-  'issuer' | 'apiAudience' | 'apiScopes' | 'apiGroups' | 'apiClientIds' | 'readApiStaticTokens'
+  | 'issuer'
+  | 'apiAudience'
+  | 'apiScopes'
+  | 'apiGroups'
+  | 'apiClientIds'
+  | 'jwksRefetchCooldownMs'
+  | 'readApiStaticTokens'
 >;
 
 /**

@@ -1,24 +1,36 @@
 /**
  * The read API with Okta access tokens, through a real serverless offline (one stack for the
- * file), against oauth2-mock-server: an OAuth 2.0 provider written by others, with discovery, a
- * JWKS and a token endpoint, so the verifier is not only tested against code written alongside
- * it. Every bad token is refused with the right status, WWW-Authenticate challenge and log
- * reason; static tokens are off on this stack; the issuer is down before it is first reached.
+ * file). The issuer's address stays the same while what answers there changes, in order:
+ * nothing (503), the project's fake Okta org (client credentials with private_key_jwt through
+ * `npm run events -- list --url`, a key rotation), then oauth2-mock-server (an OAuth 2.0
+ * provider written by others, so the verifier is not only tested against code written
+ * alongside it: every bad token refused with the right status, WWW-Authenticate challenge and
+ * log reason). Static tokens are off on this stack. The tests run in file order; the failure
+ * limiter's test spends the address's allowance, so it is last.
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { describeCliError } from '../../lib/cli/cli-errors';
+import { runEventsCli } from '../../lib/cli/events-cli';
+import { FAILURE_BURST } from '../../lib/http/failure-limiter';
+import { type FakeOrg, startFakeOktaOrg } from '../../lib/okta-simulator/fake-org';
+import { fetchOnFreshSocket } from '../../lib/okta/issuer-metadata';
 import { SignJWT, generateKeyPair } from 'jose';
 import { Events, OAuth2Server } from 'oauth2-mock-server';
 import { freePort } from '../../lib/local/local-stack';
 import { type TestStack, startTestStack } from '../helpers/offline';
+import { delivery, logEvent } from '../helpers/okta';
 
-const AUDIENCE = 'api://okta-events-test';
+const AUDIENCE = 'api://default'; // the fake org's, as Okta's default server
 const SCRIPT_CLIENT = '0oascript';
 const OTHER_CLIENT = '0oaother';
 const STATIC_TOKEN = 'static-token-1-of-32-characters-at-least';
 
 let mock: OAuth2Server;
+let org: FakeOrg | undefined;
 let issuer: string;
 let stack: TestStack;
+/** The event stored before the tests: what `npm run events -- list` must print. */
+const stored = logEvent({ published: '2026-11-01T10:00:00.000Z' });
 
 type Claims = Record<string, unknown>;
 
@@ -78,7 +90,7 @@ beforeAll(async () => {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = JSON.parse(JSON.stringify(privateKey.export({ format: 'jwk' }))) as Claims;
   await mock.issuer.keys.add({ ...jwk, kid: 'mock-key-1', alg: 'RS256' });
-  mock.issuer.url = issuer; // set before start: the first test runs while it is not listening
+  mock.issuer.url = issuer; // set before start, so tokens can be minted before it listens
   // Tokens from the token endpoint carry what Okta's custom authorization server puts in them.
   mock.service.on(Events.BeforeTokenSigning, (token, req) => {
     const client = Buffer.from(
@@ -103,16 +115,27 @@ beforeAll(async () => {
     OKTA_API_GROUPS: 'okta-events-readers',
     EVENTS_API_TOKEN: STATIC_TOKEN,
     READ_API_STATIC_TOKENS: 'false',
+    // A rotation (or the switch from the mock to the fake org) is seen at once, without waiting.
+    OKTA_JWKS_REFETCH_COOLDOWN_SECONDS: '0',
     LOG_FORMAT: 'pretty',
   });
+  // The local stage's webhook endpoint is open (no secret configured): store one event.
+  const posted = await fetch(stack.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(delivery([stored])),
+  });
+  expect(posted.status).toBe(204);
+  await stack.streams.idle();
 }, 180_000);
 
 afterAll(async () => {
   if (stack) expect(await stack.stop()).toEqual([]);
+  await org?.stop();
   if (mock?.listening) await mock.stop();
 });
 
-it('answers 503 while the issuer cannot be reached, and 200 once it can (the failure is not cached)', async () => {
+it('answers 503 while nothing answers at the issuer address: the token may be fine', async () => {
   const token = await mint();
   const down = await read(`Bearer ${token}`);
   expect(down).toMatchObject({ status: 503, body: { error: 'issuer_unavailable' } });
@@ -120,141 +143,223 @@ it('answers 503 while the issuer cannot be reached, and 200 once it can (the fai
   expect(logLine('issuer_unavailable')).toMatch(
     /503 issuer_unavailable: cannot reach http:\/\/127\.0\.0\.1:\d+\/oauth2\/default\/\.well-known\/openid-configuration: ECONNREFUSED/,
   );
-
-  await mock.start(Number(new URL(issuer).port), '127.0.0.1');
-  expect(await read(`Bearer ${token}`)).toMatchObject({ status: 200, body: { events: [] } });
 });
 
-it('accepts a token from the token endpoint (client credentials) and logs its subject', async () => {
-  const response = await fetch(`${issuer}/v1/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${SCRIPT_CLIENT}:secret`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials&scope=events:read',
+describe('the fake Okta org at the issuer address', () => {
+  const service = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKey = service.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+  async function eventsList(extraEnv: NodeJS.ProcessEnv = {}) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const env = {
+      OKTA_ISSUER: issuer,
+      OKTA_CLIENT_ID: SCRIPT_CLIENT,
+      OKTA_PRIVATE_KEY: privateKey,
+      ...extraEnv,
+    };
+    // As scripts/events.ts runs it: a failure is one line on stderr and exit code 1.
+    const code = await runEventsCli(['list', '--url', stack.offline.url, '--json'], env, {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+    }).catch((error: unknown) => {
+      err.push(`events: ${describeCliError(error, env)}`);
+      return 1;
+    });
+    return { code, out, err };
+  }
+
+  beforeAll(async () => {
+    org = await startFakeOktaOrg({
+      port: Number(new URL(issuer).port),
+      clients: [{ clientId: SCRIPT_CLIENT, publicKey: service.publicKey }],
+    });
+    expect(org.authorizationServer.issuer).toBe(issuer);
   });
-  const { access_token: token } = (await response.json()) as { access_token: string };
-  const answer = await read(`Bearer ${token}`, '/events?limit=5&type=okta-token-test');
-  expect(answer).toMatchObject({ status: 200, body: { events: [] } });
-  expect(
-    stack.lines.find(
-      (line) => line.includes('GET /events 200') && line.includes(`user=${SCRIPT_CLIENT}`),
-    ),
-  ).toBeDefined();
+
+  afterAll(async () => {
+    await org?.stop();
+    org = undefined;
+  });
+
+  // After the 503 above: a failure to reach the issuer is not cached.
+  it('npm run events -- list --url gets a token by client credentials (private_key_jwt) and reads', async () => {
+    const before = stack.lines.length;
+    const { code, out, err } = await eventsList();
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    expect(out.map((line) => (JSON.parse(line) as { uuid: string }).uuid)).toEqual([stored.uuid]);
+    expect(
+      stack.lines.slice(before).find((line) => / GET \/events 200 .*user=0oascript/.test(line)),
+    ).toBeDefined();
+  });
+
+  it('verifies a token signed with a new key after a rotation (the keys are fetched again)', async () => {
+    const newKid = org!.authorizationServer.rotateKeys();
+    const { keys } = (await (await fetch(`${issuer}/v1/keys`)).json()) as { keys: Claims[] };
+    expect(keys.map((key) => key.kid)).toContain(newKid);
+    const { code, out } = await eventsList();
+    expect(code).toBe(0);
+    expect(out).toHaveLength(1);
+  });
+
+  it('says in one line why the CLI could not get a token', async () => {
+    const { code, err } = await eventsList({ OKTA_CLIENT_ID: '0oanotregistered' });
+    expect(code).toBe(1);
+    expect(err).toHaveLength(1);
+    expect(err.join('\n')).toMatch(
+      /cannot get an access token for the read API from OKTA_ISSUER with OKTA_CLIENT_ID 0oanotregistered: .*invalid_client/,
+    );
+    expect(err.join('\n')).not.toContain('PRIVATE KEY');
+  });
 });
 
-it.each<[string, (claims: Claims) => void]>([
-  ['scp as a space-separated string', (c) => (c.scp = 'openid events:read')],
-  [
-    'an allowed group and no scope',
-    (c) => Object.assign(c, { scp: ['openid'], groups: ['Everyone', 'okta-events-readers'] }),
-  ],
-])('accepts %s', async (_, change) => {
-  expect((await read(`Bearer ${await mint(change)}`)).status).toBe(200);
-});
+describe('oauth2-mock-server at the issuer address', () => {
+  beforeAll(() => mock.start(Number(new URL(issuer).port), '127.0.0.1'));
 
-const invalid = (why: string) =>
-  new RegExp(`^Bearer error="invalid_token", error_description="${why}"$`);
+  it('accepts a token from the token endpoint (client credentials) and logs its subject', async () => {
+    // The fake org answered at this address before: a pooled connection to it is closed now.
+    const response = await fetchOnFreshSocket()(`${issuer}/v1/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${SCRIPT_CLIENT}:secret`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials&scope=events:read',
+    });
+    const { access_token: token } = (await response.json()) as { access_token: string };
+    const answer = await read(`Bearer ${token}`, '/events?limit=5&type=okta-token-test');
+    expect(answer).toMatchObject({ status: 200, body: { events: [] } });
+    expect(
+      stack.lines.find(
+        (line) => line.includes('GET /events 200') && line.includes(`user=${SCRIPT_CLIENT}`),
+      ),
+    ).toBeDefined();
+  });
 
-it.each<[string, () => Promise<string>, RegExp]>([
-  [
-    'an expired token',
-    () => mint((c) => (c.exp = Math.floor(Date.now() / 1000) - 120)),
-    invalid('it has expired'),
-  ],
-  [
-    'a token not valid yet',
-    () => mint((c) => (c.nbf = Math.floor(Date.now() / 1000) + 600)),
-    invalid('it is not valid yet \\(nbf\\)'),
-  ],
-  [
-    'another issuer',
-    () => mint((c) => (c.iss = 'https://other.example.com/oauth2/default')),
-    invalid('it was issued by another issuer \\(iss\\)'),
-  ],
-  [
-    'another audience',
-    () => mint((c) => (c.aud = 'api://default')),
-    invalid('it is for another audience \\(aud\\)'),
-  ],
-  [
-    'another client',
-    () => mint((c) => (c.cid = OTHER_CLIENT)),
-    invalid('it was issued to a client \\(cid\\) this API does not accept'),
-  ],
-  [
-    'alg none',
-    async () => {
-      const [, payload] = (await mint()).split('.');
-      return `${segment({ alg: 'none', typ: 'JWT' })}.${payload}.`;
-    },
-    invalid('alg none is not allowed \\(RS256 only\\)'),
-  ],
-  [
-    "HS256 signed with the issuer's public key",
-    async () => {
-      const jwk = mock.issuer.keys.toJSON()[0]!;
-      const pem = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
-        .export({ type: 'spki', format: 'pem' })
-        .toString();
-      const [, payload] = (await mint()).split('.');
-      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Claims;
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256', kid: jwk.kid })
-        .sign(new TextEncoder().encode(pem));
-    },
-    invalid('alg HS256 is not allowed \\(RS256 only\\)'),
-  ],
-  [
-    'a kid the issuer does not publish',
-    async () => {
-      const { privateKey } = await generateKeyPair('RS256');
-      const [, payload] = (await mint()).split('.');
-      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Claims;
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: 'not-published' })
-        .sign(privateKey);
-    },
-    invalid('it is signed with a key \\(kid\\) the issuer does not publish'),
-  ],
-  [
-    'a payload changed after signing',
-    async () => {
-      const [header, payload, signature] = (await mint()).split('.');
-      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Claims;
-      return `${header}.${segment({ ...claims, sub: 'admin@example.com' })}.${signature}`;
-    },
-    invalid('its signature does not verify'),
-  ],
-])('refuses %s with 401 invalid_token and says why', async (_, token, challenge) => {
-  const answer = await read(`Bearer ${await token()}`);
-  expect(answer.status).toBe(401);
-  expect(answer.body.error).toBe('invalid_token');
-  expect(answer.challenge).toMatch(challenge);
-  const why = /error_description="([^"]+)"/.exec(answer.challenge ?? '')![1]!;
-  expect(logLine(`401 invalid_token: The access token is refused: ${why}.`)).toBeDefined();
-});
+  it.each<[string, (claims: Claims) => void]>([
+    ['scp as a space-separated string', (c) => (c.scp = 'openid events:read')],
+    [
+      'an allowed group and no scope',
+      (c) => Object.assign(c, { scp: ['openid'], groups: ['Everyone', 'okta-events-readers'] }),
+    ],
+  ])('accepts %s', async (_, change) => {
+    expect((await read(`Bearer ${await mint(change)}`)).status).toBe(200);
+  });
 
-it('refuses a valid token with neither the scope nor an allowed group: 403 insufficient_scope', async () => {
-  const answer = await read(
-    `Bearer ${await mint((c) => Object.assign(c, { scp: ['openid'], groups: ['Everyone'] }))}`,
-  );
-  expect(answer).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
-  expect(answer.challenge).toBe('Bearer error="insufficient_scope", scope="events:read"');
-});
+  const invalid = (why: string) =>
+    new RegExp(`^Bearer error="invalid_token", error_description="${why}"$`);
 
-it('refuses the static token while READ_API_STATIC_TOKENS=false', async () => {
-  const answer = await read(`Bearer ${STATIC_TOKEN}`);
-  expect(answer).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
-  expect(answer.body.message).toMatch(
-    /Static bearer tokens \(EVENTS_API_TOKEN\) are off on this stage/,
-  );
-});
+  it.each<[string, () => Promise<string>, RegExp]>([
+    [
+      'an expired token',
+      () => mint((c) => (c.exp = Math.floor(Date.now() / 1000) - 120)),
+      invalid('it has expired'),
+    ],
+    [
+      'a token not valid yet',
+      () => mint((c) => (c.nbf = Math.floor(Date.now() / 1000) + 600)),
+      invalid('it is not valid yet \\(nbf\\)'),
+    ],
+    [
+      'another issuer',
+      () => mint((c) => (c.iss = 'https://other.example.com/oauth2/default')),
+      invalid('it was issued by another issuer \\(iss\\)'),
+    ],
+    [
+      'another audience',
+      () => mint((c) => (c.aud = 'api://another')),
+      invalid('it is for another audience \\(aud\\)'),
+    ],
+    [
+      'another client',
+      () => mint((c) => (c.cid = OTHER_CLIENT)),
+      invalid('it was issued to a client \\(cid\\) this API does not accept'),
+    ],
+    [
+      'alg none',
+      async () => {
+        const [, payload] = (await mint()).split('.');
+        return `${segment({ alg: 'none', typ: 'JWT' })}.${payload}.`;
+      },
+      invalid('alg none is not allowed \\(RS256 only\\)'),
+    ],
+    [
+      "HS256 signed with the issuer's public key",
+      async () => {
+        const jwk = mock.issuer.keys.toJSON()[0]!;
+        const pem = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+          .export({ type: 'spki', format: 'pem' })
+          .toString();
+        const [, payload] = (await mint()).split('.');
+        const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Claims;
+        return new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256', kid: jwk.kid })
+          .sign(new TextEncoder().encode(pem));
+      },
+      invalid('alg HS256 is not allowed \\(RS256 only\\)'),
+    ],
+    [
+      'a kid the issuer does not publish',
+      async () => {
+        const { privateKey } = await generateKeyPair('RS256');
+        const [, payload] = (await mint()).split('.');
+        const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Claims;
+        return new SignJWT(claims)
+          .setProtectedHeader({ alg: 'RS256', kid: 'not-published' })
+          .sign(privateKey);
+      },
+      invalid('it is signed with a key \\(kid\\) the issuer does not publish'),
+    ],
+    [
+      'a payload changed after signing',
+      async () => {
+        const [header, payload, signature] = (await mint()).split('.');
+        const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Claims;
+        return `${header}.${segment({ ...claims, sub: 'admin@example.com' })}.${signature}`;
+      },
+      invalid('its signature does not verify'),
+    ],
+  ])('refuses %s with 401 invalid_token and says why', async (_, token, challenge) => {
+    const answer = await read(`Bearer ${await token()}`);
+    expect(answer.status).toBe(401);
+    expect(answer.body.error).toBe('invalid_token');
+    expect(answer.challenge).toMatch(challenge);
+    const why = /error_description="([^"]+)"/.exec(answer.challenge ?? '')![1]!;
+    expect(logLine(`401 invalid_token: The access token is refused: ${why}.`)).toBeDefined();
+  });
 
-it('never logs a token', async () => {
-  const token = await mint();
-  await read(`Bearer ${token}`);
-  const [, , signature] = token.split('.');
-  expect(stack.lines.filter((line) => line.includes(signature!))).toEqual([]);
+  it('refuses a valid token with neither the scope nor an allowed group: 403 insufficient_scope', async () => {
+    const answer = await read(
+      `Bearer ${await mint((c) => Object.assign(c, { scp: ['openid'], groups: ['Everyone'] }))}`,
+    );
+    expect(answer).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
+    expect(answer.challenge).toBe('Bearer error="insufficient_scope", scope="events:read"');
+  });
+
+  it('refuses the static token while READ_API_STATIC_TOKENS=false', async () => {
+    const answer = await read(`Bearer ${STATIC_TOKEN}`);
+    expect(answer).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    expect(answer.body.message).toMatch(
+      /Static bearer tokens \(EVENTS_API_TOKEN\) are off on this stage/,
+    );
+  });
+
+  it('never logs a token', async () => {
+    const token = await mint();
+    await read(`Bearer ${token}`);
+    const [, , signature] = token.split('.');
+    expect(stack.lines.filter((line) => line.includes(signature!))).toEqual([]);
+  });
+
+  // Last: it spends this address's allowance of failed bearer tokens.
+  it('counts refused access tokens in the failure limiter, which is checked before the token', async () => {
+    let status = 0;
+    for (let i = 0; i <= FAILURE_BURST && status !== 429; i++) {
+      status = (await read('Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.')).status;
+    }
+    expect(status).toBe(429);
+    // Even a valid token now gets 429: a guesser learns nothing about any token.
+    expect((await read(`Bearer ${await mint()}`)).status).toBe(429);
+  });
 });

@@ -50,6 +50,7 @@ describe('the read API token settings', () => {
       apiScopes: [DEFAULT_API_SCOPE],
       apiGroups: [],
       apiClientIds: [],
+      jwksRefetchCooldownMs: 30_000,
       readApiStaticTokens: true,
       uiTokenSignIn: true,
     });
@@ -68,6 +69,15 @@ describe('the read API token settings', () => {
     expect(signIn.apiScopes).toEqual(['events:read', 'events:all']);
     expect(signIn.apiGroups).toEqual(['okta-events-readers', 'Security']);
     expect(signIn.apiClientIds).toEqual(['0oa1', '0oa2']);
+  });
+
+  it('reads the keys refetch cooldown in seconds, 0 allowed, and refuses other values', () => {
+    expect(
+      loadConfig({ OKTA_JWKS_REFETCH_COOLDOWN_SECONDS: '0' }).signIn.jwksRefetchCooldownMs,
+    ).toBe(0);
+    expect(() => loadConfig({ OKTA_JWKS_REFETCH_COOLDOWN_SECONDS: '1.5' })).toThrow(
+      'OKTA_JWKS_REFETCH_COOLDOWN_SECONDS must be a whole number, 0 or more, got "1.5"',
+    );
   });
 
   it.each([
