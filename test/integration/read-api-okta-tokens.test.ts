@@ -14,6 +14,13 @@ import { runEventsCli } from '../../lib/cli/events-cli';
 import { FAILURE_BURST } from '../../lib/http/failure-limiter';
 import { type FakeOrg, startFakeOktaOrg } from '../../lib/okta-simulator/fake-org';
 import { fetchOnFreshSocket } from '../../lib/okta/issuer-metadata';
+import { loadConfig } from '../../lib/config';
+import { IssuerUnavailableError } from '../../lib/errors';
+import { AccessTokenVerifier } from '../../lib/http/access-token';
+import { createReadApiHandler } from '../../lib/read-api/read-api';
+import { EventQueries } from '../../lib/store/event-queries';
+import { v2Event } from '../helpers/api-gateway';
+import { type TestServer, startTestServer } from '../helpers/test-server';
 import { SignJWT, generateKeyPair } from 'jose';
 import { Events, OAuth2Server } from 'oauth2-mock-server';
 import { freePort } from '../../lib/local/local-stack';
@@ -29,8 +36,12 @@ let mock: OAuth2Server;
 let org: FakeOrg | undefined;
 let issuer: string;
 let stack: TestStack;
-/** The event stored before the tests: what `npm run events -- list` must print. */
-const stored = logEvent({ published: '2026-11-01T10:00:00.000Z' });
+/** The events stored before the tests, newest first: what `npm run events -- list` prints. */
+const stored = [
+  logEvent({ published: '2026-11-01T11:00:00.000Z' }),
+  logEvent({ published: '2026-11-01T10:00:00.000Z' }),
+];
+const storedUuids = stored.map((event) => event.uuid);
 
 type Claims = Record<string, unknown>;
 
@@ -119,11 +130,11 @@ beforeAll(async () => {
     OKTA_JWKS_REFETCH_COOLDOWN_SECONDS: '0',
     LOG_FORMAT: 'pretty',
   });
-  // The local stage's webhook endpoint is open (no secret configured): store one event.
+  // The local stage's webhook endpoint is open (no secret configured): store the events.
   const posted = await fetch(stack.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(delivery([stored])),
+    body: JSON.stringify(delivery(stored)),
   });
   expect(posted.status).toBe(204);
   await stack.streams.idle();
@@ -188,7 +199,7 @@ describe('the fake Okta org at the issuer address', () => {
     const { code, out, err } = await eventsList();
     expect(err).toEqual([]);
     expect(code).toBe(0);
-    expect(out.map((line) => (JSON.parse(line) as { uuid: string }).uuid)).toEqual([stored.uuid]);
+    expect(out.map((line) => (JSON.parse(line) as { uuid: string }).uuid)).toEqual(storedUuids);
     expect(
       stack.lines.slice(before).find((line) => / GET \/events 200 .*user=0oascript/.test(line)),
     ).toBeDefined();
@@ -200,7 +211,7 @@ describe('the fake Okta org at the issuer address', () => {
     expect(keys.map((key) => key.kid)).toContain(newKid);
     const { code, out } = await eventsList();
     expect(code).toBe(0);
-    expect(out).toHaveLength(1);
+    expect(out).toHaveLength(2);
   });
 
   it('says in one line why the CLI could not get a token', async () => {
@@ -352,6 +363,36 @@ describe('oauth2-mock-server at the issuer address', () => {
     expect(stack.lines.filter((line) => line.includes(signature!))).toEqual([]);
   });
 
+  it('pages with cursors where only an issuer is configured (no static token to sign them with)', async () => {
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const handler = createReadApiHandler({
+      config: loadConfig({
+        STAGE: 'staging',
+        OKTA_ISSUER: issuer,
+        OKTA_API_AUDIENCE: AUDIENCE,
+        EVENTS_TABLE: stack.tableName,
+      }),
+      queries: new EventQueries(stack.db.client, stack.tableName),
+      accessTokens: new AccessTokenVerifier(),
+    });
+    const authorization = `Bearer ${await mint()}`;
+    const page = async (query: Record<string, string>) => {
+      const event = v2Event({ method: 'GET', path: '/events', headers: { authorization } });
+      event.queryStringParameters = query;
+      const response = await handler(event);
+      expect(response.statusCode).toBe(200);
+      return JSON.parse(response.body!) as {
+        events: { uuid: string }[];
+        nextCursor: string | null;
+      };
+    };
+    const first = await page({ limit: '1' });
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await page({ limit: '1', cursor: first.nextCursor! });
+    expect([...first.events, ...second.events].map((e) => e.uuid)).toEqual(storedUuids);
+    jest.restoreAllMocks();
+  });
+
   // Last: it spends this address's allowance of failed bearer tokens.
   it('counts refused access tokens in the failure limiter, which is checked before the token', async () => {
     let status = 0;
@@ -361,5 +402,87 @@ describe('oauth2-mock-server at the issuer address', () => {
     expect(status).toBe(429);
     // Even a valid token now gets 429: a guesser learns nothing about any token.
     expect((await read(`Bearer ${await mint()}`)).status).toBe(429);
+  });
+});
+
+describe('an issuer that answers badly (the verifier in-process)', () => {
+  const policy = () => ({
+    apiAudience: AUDIENCE,
+    apiScopes: ['events:read'],
+    apiGroups: [],
+    apiClientIds: [],
+    jwksRefetchCooldownMs: 30_000,
+  });
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('gives up on an issuer that does not answer, bounded by its timeout: 503, not 401', async () => {
+    server = await startTestServer(() => 'hang');
+    const verifier = new AccessTokenVerifier({ timeoutMs: 200 });
+    const verifying = verifier.verify(await mint(), { ...policy(), issuer: server.url });
+    await expect(verifying).rejects.toBeInstanceOf(IssuerUnavailableError);
+    await expect(verifying).rejects.toThrow(
+      `cannot reach ${server.url}/.well-known/openid-configuration: timeout`,
+    );
+  });
+
+  it('falls back to RFC 8414 metadata, and checks its issuer', async () => {
+    const urls: string[] = [];
+    server = await startTestServer((_, n) =>
+      n === 0
+        ? { status: 404 }
+        : {
+            status: 200,
+            contentType: 'application/json',
+            body: JSON.stringify({ issuer: 'https://elsewhere.example.com', jwks_uri: 'x' }),
+          },
+    );
+    const verifier = new AccessTokenVerifier({
+      fetch: (url, init) => {
+        urls.push(String(url));
+        return fetch(url, init);
+      },
+    });
+    await expect(
+      verifier.verify(await mint(), { ...policy(), issuer: server.url }),
+    ).rejects.toThrow(
+      /discovery document names another issuer \(https:\/\/elsewhere\.example\.com\): check OKTA_ISSUER/,
+    );
+    expect(urls).toEqual([
+      `${server.url}/.well-known/openid-configuration`,
+      `${server.url}/.well-known/oauth-authorization-server`,
+    ]);
+  });
+
+  it('answers 503 through the read API when the keys cannot be fetched', async () => {
+    server = await startTestServer((request, n) =>
+      n === 0
+        ? {
+            status: 200,
+            contentType: 'application/json',
+            body: JSON.stringify({ issuer: server!.url, jwks_uri: `${server!.url}/keys` }),
+          }
+        : { status: 500 },
+    );
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const handler = createReadApiHandler({
+      config: loadConfig({
+        STAGE: 'staging',
+        OKTA_ISSUER: server.url,
+        OKTA_API_AUDIENCE: AUDIENCE,
+      }),
+      accessTokens: new AccessTokenVerifier(),
+    });
+    const token = await mint((claims) => (claims.iss = server!.url));
+    const response = await handler(
+      v2Event({ method: 'GET', path: '/events', headers: { authorization: `Bearer ${token}` } }),
+    );
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body!)).toMatchObject({ error: 'issuer_unavailable' });
+    expect(response.headers?.['retry-after']).toBe('5');
+    jest.restoreAllMocks();
   });
 });
