@@ -138,6 +138,22 @@ function authenticateBearer(
 }
 
 /**
+ * Throws 403 `read_api_disabled` when the read API has no way to authenticate anyone (neither
+ * EVENTS_API_TOKEN nor OKTA_ISSUER) off the open local stage; false when it runs open there.
+ */
+export function assertReadApiEnabled(
+  config: Pick<Config, 'mayRunOpen' | 'eventsApiTokens'> & { signIn?: ReaderSignIn },
+): boolean {
+  if (config.eventsApiTokens.length > 0 || config.signIn?.issuer !== undefined) return true;
+  if (config.mayRunOpen) return false;
+  throw new RequestError(
+    403,
+    'read_api_disabled',
+    'The read API is off on this stage because neither EVENTS_API_TOKEN nor OKTA_ISSUER is configured.',
+  );
+}
+
+/**
  * The read API's caller: `Authorization: Bearer <EVENTS_API_TOKEN>`, a credential separate from
  * Okta's secret so that holding one does not grant the other, an Okta access token (with
  * OKTA_ISSUER set), or the event browser's session cookie, signed with such a token
@@ -151,14 +167,7 @@ export function authenticateReader(
   nowMs = Date.now(),
   verifier?: AccessTokenVerifier,
 ): Caller | Promise<Identity> {
-  if (config.eventsApiTokens.length === 0 && config.signIn?.issuer === undefined) {
-    if (config.mayRunOpen) return 'unauthenticated';
-    throw new RequestError(
-      403,
-      'read_api_disabled',
-      'The read API is off on this stage because neither EVENTS_API_TOKEN nor OKTA_ISSUER is configured.',
-    );
-  }
+  if (!assertReadApiEnabled(config)) return 'unauthenticated';
   const match = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '');
   if (match) return authenticateBearer(match[1]!.trim(), config, verifier);
   const session = sessionCookie(headers.cookie);
