@@ -20,8 +20,8 @@ import { networkReason } from '../okta/okta-auth';
 /** Clocks of Okta and Lambda differ by a little; 30 s keeps a fresh token from being refused. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 /**
- * Each request to the issuer is bounded: with discovery and keys both slow on a cold container,
- * 2 + 2 s still leaves the read API's 6 s function timeout time to answer.
+ * Discovery (both documents together) and the keys are each bounded: both slow on a cold
+ * container, 2 + 2 s still leaves the read API's 6 s function timeout time to answer.
  */
 export const ISSUER_REQUEST_TIMEOUT_MS = 2000;
 
@@ -193,6 +193,9 @@ export class AccessTokenVerifier {
       if (why === undefined) throw error;
       throw invalidToken(why);
     }
+    if (typeof payload.sub !== 'string' || payload.sub === '') {
+      throw invalidToken('it has no subject (sub)');
+    }
     // Another client's token is refused like a wrong audience (401, not 403): no scope would
     // make it acceptable, so insufficient_scope would send the client after the wrong fix.
     if (policy.apiClientIds.length > 0) {
@@ -209,10 +212,7 @@ export class AccessTokenVerifier {
     ) {
       throw insufficientScope(policy);
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') {
-      throw invalidToken('it has no subject (sub)');
-    }
-    return { sub: payload.sub, groups };
+    return { sub: payload.sub as string, groups };
   }
 }
 

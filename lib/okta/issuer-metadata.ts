@@ -17,7 +17,7 @@ export interface IssuerMetadata {
 
 export interface DiscoveryOptions {
   fetch?: typeof fetch;
-  /** Bound on each request. */
+  /** Bound on the discovery, both documents included. */
   timeoutMs: number;
 }
 
@@ -41,13 +41,14 @@ export function fetchOnFreshSocket(fetchImpl: typeof fetch = fetch): typeof fetc
 async function fetchJson(
   url: string,
   options: DiscoveryOptions,
+  signal: AbortSignal,
 ): Promise<{ found: false } | { found: true; body: unknown }> {
   let response: Response;
   try {
     response = await fetchOnFreshSocket(options.fetch)(url, {
       headers: { accept: 'application/json' },
       redirect: 'error',
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal,
     });
   } catch (error) {
     throw new IssuerUnavailableError(`cannot reach ${url}: ${networkReason(error)}`, {
@@ -82,8 +83,9 @@ export async function discoverIssuer(
   options: DiscoveryOptions,
 ): Promise<IssuerMetadata> {
   let metadata: Record<string, unknown> | undefined;
+  const signal = AbortSignal.timeout(options.timeoutMs); // one bound for both documents
   for (const document of ['openid-configuration', 'oauth-authorization-server']) {
-    const answer = await fetchJson(`${issuer}/.well-known/${document}`, options);
+    const answer = await fetchJson(`${issuer}/.well-known/${document}`, options, signal);
     if (answer.found) {
       metadata = (answer.body ?? {}) as Record<string, unknown>;
       break;
