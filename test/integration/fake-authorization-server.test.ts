@@ -5,9 +5,14 @@
  * the published JWKS, key rotation, logout and revocation; and openid-client v6, a certified
  * relying party, signing in against it.
  */
+import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
+import { freePort } from '../../lib/local/local-stack';
 import { runOktaCli } from '../../lib/okta-simulator/cli';
 import {
   DEFAULT_EVENT_BROWSER_APP,
@@ -15,6 +20,8 @@ import {
   type FakeOrg,
   startFakeOktaOrg,
 } from '../../lib/okta-simulator/fake-org';
+import { PROJECT_ROOT } from '../../lib/store/table-definition';
+import { waitFor } from '../helpers/npm-start';
 
 const API_TOKEN = '00fakeAuthzToken';
 const APP = DEFAULT_EVENT_BROWSER_APP;
@@ -713,6 +720,83 @@ describe('openid-client v6 signs in against it', () => {
   });
 });
 
+function usersFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'users-')), 'users.json');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('npm run okta -- serve with sign-in flags', () => {
+  it('prints the issuer, the app and the users; --auto-login, --users and --redirect-uri take effect', async () => {
+    const port = await freePort();
+    const users = usersFile(
+      '[{"login":"dana@example.com","name":"Dana","groups":["Everyone","ops"]}]',
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        'scripts/okta.ts',
+        'serve',
+        '--port',
+        String(port),
+        '--token',
+        '00serve-test-token',
+        '--users',
+        users,
+        '--auto-login',
+        'dana@example.com',
+        '--redirect-uri',
+        'http://localhost:4567/ui/callback',
+      ],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      await waitFor(
+        () => output.includes('Ctrl-C stops it.') || child.exitCode !== null,
+        60_000,
+        'serve',
+      );
+      const served = `http://127.0.0.1:${port}/oauth2/default`;
+      expect(output).toContain(`OKTA_ISSUER=${served}`);
+      expect(output).toContain(`OKTA_UI_CLIENT_ID=${APP.clientId}`);
+      expect(output).toContain(`OKTA_UI_CLIENT_SECRET=${SECRET}`);
+      expect(output).toContain('dana@example.com (Dana; groups Everyone, ops)');
+      expect(output).not.toContain('alice@example.com');
+
+      const url = new URL(`${served}/v1/authorize`);
+      for (const [name, value] of Object.entries({
+        client_id: APP.clientId,
+        redirect_uri: 'http://localhost:4567/ui/callback',
+        response_type: 'code',
+        scope: 'openid',
+        state: 's',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+      })) {
+        url.searchParams.set(name, value);
+      }
+      const back = await redirected(url);
+      expect(back.origin).toBe('http://localhost:4567');
+      expect(back.searchParams.get('code')).toEqual(expect.any(String));
+      // The request line is printed once the answer is sent.
+      await waitFor(
+        () => / GET \/oauth2\/default\/v1\/authorize 302/.test(output),
+        60_000,
+        'the line',
+      );
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+    }
+    expect(child.exitCode).toBe(0);
+  });
+});
+
 describe('serve --users', () => {
   it.each([
     ['not JSON', '[{', /not JSON/],
@@ -723,11 +807,7 @@ describe('serve --users', () => {
     ],
     ['groups not an array', '[{"login":"a@x.io","groups":"admins"}]', /"groups" must be an array/],
   ])('%s: one clear line', async (_, text, message) => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const file = join(mkdtempSync(join(tmpdir(), 'users-')), 'users.json');
-    writeFileSync(file, text);
+    const file = usersFile(text);
     const io = { out: jest.fn(), err: jest.fn() };
     const run = runOktaCli(['serve', '--port', '1', '--users', file], io);
     await expect(run).rejects.toThrow(message);
