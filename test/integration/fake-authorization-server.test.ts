@@ -674,6 +674,19 @@ describe('what the request log shows', () => {
   });
 });
 
+describe('what the request log shows, continued', () => {
+  it('a refusal quoting the request stays on one line', async () => {
+    lines.length = 0;
+    const form = new URLSearchParams(authorizeUrl().searchParams);
+    form.set('login', 'nobody@example.com\n12:00:00 GET /forged 200');
+    const response = await fetch(`${issuer}/v1/authorize`, { method: 'POST', body: form });
+    expect(response.status).toBe(400);
+    await waitFor(() => lines.length > 0, 60_000, 'the line');
+    expect(lines[0]).toMatch(/POST \/oauth2\/default\/v1\/authorize 400 There is no user nobody/);
+    expect(lines[0]).not.toContain('\n');
+  });
+});
+
 describe('openid-client v6 signs in against it', () => {
   it('discovery, authorization code grant with PKCE, ID token checks, userinfo and logout URL', async () => {
     const config = await oidc.discovery(
