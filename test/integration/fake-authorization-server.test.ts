@@ -529,4 +529,13 @@ describe('serve --users', () => {
     await expect(run).rejects.toThrow(message);
     await run.catch((error: Error) => expect(error.message).not.toContain('\n'));
   });
+  it('--auto-login with a user the org does not have: one clear line', async () => {
+    const run = runOktaCli(['serve', '--port', '1', '--auto-login', 'zed@example.com'], {
+      out: jest.fn(),
+      err: jest.fn(),
+    });
+    await expect(run).rejects.toThrow(
+      'auto-login: no user zed@example.com (users: alice@example.com, bob@example.com, carol@example.com)',
+    );
+  });
 });
