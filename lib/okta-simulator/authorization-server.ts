@@ -90,12 +90,17 @@ function scopeList(raw: string | null): string[] {
   return [...new Set((raw ?? '').split(/\s+/).filter(Boolean))];
 }
 
+/** A refusal may quote the request (a login, a PKCE method): one printable line in the log. */
+function oneLine(refusal: string | undefined): string | undefined {
+  return refusal?.replace(/\p{Cc}/gu, '?');
+}
+
 function html(status: number, body: string, refusal?: string): Answer {
-  return { status, headers: HTML, body, refusal };
+  return { status, headers: HTML, body, refusal: oneLine(refusal) };
 }
 
 function redirect(location: string, refusal?: string): Answer {
-  return { status: 302, headers: { Location: location }, body: '', refusal };
+  return { status: 302, headers: { Location: location }, body: '', refusal: oneLine(refusal) };
 }
 
 function json(value: unknown, headers: Record<string, string> = {}): Answer {

@@ -1,45 +1,58 @@
 /**
  * The fake org's custom authorization server over real HTTP (lib/okta-simulator/
- * authorization-server.ts): Okta's discovery, the code flow with PKCE through the login form and
- * with auto-login, each refusal Okta makes, client credentials, tokens checked with jose against
- * the published JWKS, key rotation, logout and revocation; and openid-client v6, a certified
- * relying party, signing in against it.
+ * authorization-server.ts), signing people in: Okta's discovery, the code flow with PKCE through
+ * the login form and with auto-login, each refusal Okta makes, tokens checked with jose against
+ * the published JWKS, the request log, `npm run okta -- serve`'s sign-in flags; and
+ * openid-client v6, a certified relying party, signing in against it. Client credentials, key
+ * rotation, logout and revocation: fake-authorization-server-tokens.test.ts.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
+import { freePort } from '../../lib/local/local-stack';
 import { runOktaCli } from '../../lib/okta-simulator/cli';
 import {
-  DEFAULT_EVENT_BROWSER_APP,
   DEFAULT_FAKE_USERS,
   type FakeOrg,
   startFakeOktaOrg,
 } from '../../lib/okta-simulator/fake-org';
+import { PROJECT_ROOT } from '../../lib/store/table-definition';
+import {
+  APP,
+  REDIRECT,
+  SECRET,
+  authorizeUrl,
+  basic,
+  claimsOf,
+  codeFor,
+  exchange,
+  jwks,
+  pkce,
+  redirected,
+  tokenRequest,
+} from '../helpers/fake-authorization-server';
+import { waitFor } from '../helpers/npm-start';
 
-const API_TOKEN = '00fakeAuthzToken';
-const APP = DEFAULT_EVENT_BROWSER_APP;
-const REDIRECT = APP.redirectUris[0]!;
-const SECRET = APP.clientSecret!;
-const SERVICE_APP = '0oafakeservice';
 const MALLORY = {
   login: 'mallory@example.com',
   name: '<b>Mallory & "Co"</b>',
   groups: ['Everyone'],
   denied: true,
 };
-const service = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
 let org: FakeOrg;
 let issuer: string;
-/** Added to the real clock: codes expire and tokens are minted in the past without waiting. */
+/** Added to the real clock: codes expire without waiting. */
 let skewMs = 0;
 const lines: string[] = [];
 
 beforeAll(async () => {
   org = await startFakeOktaOrg({
-    apiToken: API_TOKEN,
     now: () => Date.now() + skewMs,
-    clients: [{ clientId: SERVICE_APP, publicKey: service.publicKey }],
     authorizationServer: { users: [...DEFAULT_FAKE_USERS, MALLORY] },
     onRequest: (line) => lines.push(line),
   });
@@ -54,98 +67,6 @@ beforeEach(() => {
   skewMs = 0;
   org.authorizationServer.setAutoLogin(undefined);
 });
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
-
-function authorizeUrl(overrides: Record<string, string | undefined> = {}, challenge?: string) {
-  const url = new URL(`${issuer}/v1/authorize`);
-  const params: Record<string, string | undefined> = {
-    client_id: APP.clientId,
-    redirect_uri: REDIRECT,
-    response_type: 'code',
-    scope: 'openid profile email groups',
-    state: 'state-123',
-    nonce: 'nonce-456',
-    code_challenge: challenge ?? pkce().challenge,
-    code_challenge_method: 'S256',
-    ...overrides,
-  };
-  for (const [name, value] of Object.entries(params)) {
-    if (value !== undefined) url.searchParams.set(name, value);
-  }
-  return url;
-}
-
-/** The redirect an authorize request answers (302 expected), as a URL. */
-async function redirected(url: URL | string, init: RequestInit = {}): Promise<URL> {
-  const response = await fetch(url, { ...init, redirect: 'manual' });
-  expect(response.status).toBe(302);
-  return new URL(response.headers.get('location')!);
-}
-
-/** A code for `login` through auto-login, with its verifier. */
-async function codeFor(login = 'alice@example.com', scope = 'openid profile email groups') {
-  const { verifier, challenge } = pkce();
-  org.authorizationServer.setAutoLogin(login);
-  const back = await redirected(authorizeUrl({ scope }, challenge));
-  org.authorizationServer.setAutoLogin(undefined);
-  return { code: back.searchParams.get('code')!, verifier };
-}
-
-function basic(id = APP.clientId, secret = SECRET) {
-  return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-}
-
-async function tokenRequest(form: Record<string, string>, authorization?: string) {
-  const response = await fetch(`${issuer}/v1/token`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      ...(authorization ? { Authorization: authorization } : {}),
-    },
-    body: new URLSearchParams(form),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function exchange(code: string, verifier: string, extra: Record<string, string> = {}) {
-  return tokenRequest(
-    {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      code_verifier: verifier,
-      ...extra,
-    },
-    basic(),
-  );
-}
-
-/** A private_key_jwt client assertion of the service app. */
-function assertion(aud: string): string {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${encode({ alg: 'RS256' })}.${encode({
-    iss: SERVICE_APP,
-    sub: SERVICE_APP,
-    aud,
-    iat: now,
-    exp: now + 300,
-    jti: randomBytes(12).toString('hex'),
-  })}`;
-  return `${input}.${sign('sha256', Buffer.from(input), service.privateKey).toString('base64url')}`;
-}
-
-function jwks() {
-  return createRemoteJWKSet(new URL(`${issuer}/v1/keys`));
-}
-
-function claimsOf(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'));
-}
 
 describe('discovery and keys', () => {
   it.each(['openid-configuration', 'oauth-authorization-server'])(
@@ -198,11 +119,11 @@ describe('authorization code flow with PKCE', () => {
   it('auto-login: redirects at once; the tokens verify against the JWKS and carry Okta claims', async () => {
     const { verifier, challenge } = pkce();
     org.authorizationServer.setAutoLogin('alice@example.com');
-    const back = await redirected(authorizeUrl({}, challenge));
+    const back = await redirected(authorizeUrl(issuer, {}, challenge));
     expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
     expect(back.searchParams.get('state')).toBe('state-123');
 
-    const { status, body } = await exchange(back.searchParams.get('code')!, verifier);
+    const { status, body } = await exchange(issuer, back.searchParams.get('code')!, verifier);
     expect(status).toBe(200);
     expect(body).toMatchObject({
       token_type: 'Bearer',
@@ -210,7 +131,7 @@ describe('authorization code flow with PKCE', () => {
       scope: 'openid profile email groups',
     });
 
-    const access = await jwtVerify(body.access_token as string, jwks(), {
+    const access = await jwtVerify(body.access_token as string, jwks(issuer), {
       issuer,
       audience: 'api://default',
       algorithms: ['RS256'],
@@ -230,7 +151,7 @@ describe('authorization code flow with PKCE', () => {
     expect(access.payload.exp! - access.payload.iat!).toBe(3600);
     expect(access.payload.auth_time).toEqual(expect.any(Number));
 
-    const id = await jwtVerify(body.id_token as string, jwks(), {
+    const id = await jwtVerify(body.id_token as string, jwks(issuer), {
       issuer,
       audience: APP.clientId,
       algorithms: ['RS256'],
@@ -257,8 +178,8 @@ describe('authorization code flow with PKCE', () => {
   });
 
   it('without the groups scope, no groups claim', async () => {
-    const { code, verifier } = await codeFor('alice@example.com', 'openid profile');
-    const { body } = await exchange(code, verifier);
+    const { code, verifier } = await codeFor(org, 'alice@example.com', 'openid profile');
+    const { body } = await exchange(issuer, code, verifier);
     expect(claimsOf(body.access_token as string)).not.toHaveProperty('groups');
     expect(claimsOf(body.id_token as string)).not.toHaveProperty('groups');
     expect(claimsOf(body.id_token as string)).not.toHaveProperty('email');
@@ -266,7 +187,7 @@ describe('authorization code flow with PKCE', () => {
 
   it('the login form lists the users (escaped) and its POST signs the chosen one in', async () => {
     const { verifier, challenge } = pkce();
-    const response = await fetch(authorizeUrl({}, challenge), { redirect: 'manual' });
+    const response = await fetch(authorizeUrl(issuer, {}, challenge), { redirect: 'manual' });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     const page = await response.text();
@@ -299,7 +220,7 @@ describe('authorization code flow with PKCE', () => {
     expect(back.searchParams.get('state')).toBe('state-123');
 
     // client_secret_post this time.
-    const { status, body } = await tokenRequest({
+    const { status, body } = await tokenRequest(issuer, {
       grant_type: 'authorization_code',
       code: back.searchParams.get('code')!,
       redirect_uri: REDIRECT,
@@ -316,7 +237,7 @@ describe('authorization code flow with PKCE', () => {
 
   it('a user not assigned to the app: back with error=access_denied', async () => {
     org.authorizationServer.setAutoLogin(MALLORY.login);
-    const back = await redirected(authorizeUrl());
+    const back = await redirected(authorizeUrl(issuer));
     expect(Object.fromEntries(back.searchParams)).toEqual({
       error: 'access_denied',
       error_description: 'User is not assigned to the client application.',
@@ -351,7 +272,7 @@ describe('authorize refusals', () => {
     ['response_type token', { response_type: 'token' }, 'unsupported_response_type', /code/],
     ['an unknown scope', { scope: 'openid admin' }, 'invalid_scope', /admin/],
   ])('%s: back to the app with error, no code', async (_, overrides, error, description) => {
-    const back = await redirected(authorizeUrl(overrides));
+    const back = await redirected(authorizeUrl(issuer, overrides));
     expect(back.searchParams.get('error')).toBe(error);
     expect(back.searchParams.get('error_description')).toMatch(description);
     expect(back.searchParams.has('code')).toBe(false);
@@ -361,7 +282,7 @@ describe('authorize refusals', () => {
     ['a redirect_uri not registered', { redirect_uri: 'https://evil.example/cb' }, /redirect_uri/],
     ['an unknown client_id', { client_id: '0oanope' }, /client_id/],
   ])('%s: a 400 page and no redirect', async (_, overrides, message) => {
-    const response = await fetch(authorizeUrl(overrides), { redirect: 'manual' });
+    const response = await fetch(authorizeUrl(issuer, overrides), { redirect: 'manual' });
     expect(response.status).toBe(400);
     expect(response.headers.get('location')).toBeNull();
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
@@ -370,25 +291,25 @@ describe('authorize refusals', () => {
 
   it('prompt=none without auto-login: login_required', async () => {
     org.authorizationServer.setAutoLogin(undefined);
-    const back = await redirected(authorizeUrl({ prompt: 'none' }));
+    const back = await redirected(authorizeUrl(issuer, { prompt: 'none' }));
     expect(back.searchParams.get('error')).toBe('login_required');
   });
 });
 
 describe('token refusals', () => {
   it('a wrong code_verifier: invalid_grant, and the code is spent', async () => {
-    const { code, verifier } = await codeFor();
-    expect(await exchange(code, pkce().verifier)).toEqual({
+    const { code, verifier } = await codeFor(org);
+    expect(await exchange(issuer, code, pkce().verifier)).toEqual({
       status: 400,
       body: { error: 'invalid_grant', error_description: 'PKCE verification failed.' },
     });
-    expect((await exchange(code, verifier)).body.error).toBe('invalid_grant');
+    expect((await exchange(issuer, code, verifier)).body.error).toBe('invalid_grant');
   });
 
   it('a reused code: invalid_grant', async () => {
-    const { code, verifier } = await codeFor();
-    expect((await exchange(code, verifier)).status).toBe(200);
-    expect(await exchange(code, verifier)).toEqual({
+    const { code, verifier } = await codeFor(org);
+    expect((await exchange(issuer, code, verifier)).status).toBe(200);
+    expect(await exchange(issuer, code, verifier)).toEqual({
       status: 400,
       body: {
         error: 'invalid_grant',
@@ -398,253 +319,42 @@ describe('token refusals', () => {
   });
 
   it('a code older than 300 s: invalid_grant', async () => {
-    const { code, verifier } = await codeFor();
+    const { code, verifier } = await codeFor(org);
     skewMs = 300_001;
-    const { status, body } = await exchange(code, verifier);
+    const { status, body } = await exchange(issuer, code, verifier);
     expect(status).toBe(400);
     expect(body.error_description).toBe('The authorization code is invalid or has expired.');
   });
 
   it('a code redeemed with another redirect_uri: invalid_grant', async () => {
-    const { code, verifier } = await codeFor();
-    const { status, body } = await exchange(code, verifier, { redirect_uri: APP.redirectUris[1]! });
+    const { code, verifier } = await codeFor(org);
+    const { status, body } = await exchange(issuer, code, verifier, {
+      redirect_uri: APP.redirectUris[1]!,
+    });
     expect(status).toBe(400);
     expect(body.error_description).toMatch(/redirect_uri/);
   });
 
   it('a wrong client secret or none: 401 invalid_client', async () => {
-    const { code, verifier } = await codeFor();
+    const { code, verifier } = await codeFor(org);
     const form = {
       grant_type: 'authorization_code',
       code,
       redirect_uri: REDIRECT,
       code_verifier: verifier,
     };
-    expect((await tokenRequest(form, basic(APP.clientId, 'wrong'))).status).toBe(401);
-    const none = await tokenRequest({ ...form, client_id: APP.clientId });
+    expect((await tokenRequest(issuer, form, basic(APP.clientId, 'wrong'))).status).toBe(401);
+    const none = await tokenRequest(issuer, { ...form, client_id: APP.clientId });
     expect(none.status).toBe(401);
     expect(none.body.error).toBe('invalid_client');
-  });
-});
-
-describe('client credentials', () => {
-  it('a service app with private_key_jwt gets events:read, sub = its client id', async () => {
-    const { status, body } = await tokenRequest({
-      grant_type: 'client_credentials',
-      scope: 'events:read',
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: assertion(`${issuer}/v1/token`),
-    });
-    expect(status).toBe(200);
-    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'events:read' });
-    expect(body).not.toHaveProperty('id_token');
-    const { payload } = await jwtVerify(body.access_token as string, jwks(), {
-      issuer,
-      audience: 'api://default',
-      algorithms: ['RS256'],
-    });
-    expect(payload).toMatchObject({
-      ver: 1,
-      sub: SERVICE_APP,
-      cid: SERVICE_APP,
-      scp: ['events:read'],
-    });
-    expect(payload).not.toHaveProperty('uid');
-  });
-
-  it('an assertion made for the org authorization server is refused here', async () => {
-    const { status, body } = await tokenRequest({
-      grant_type: 'client_credentials',
-      scope: 'events:read',
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: assertion(`${org.url}/oauth2/v1/token`),
-    });
-    expect(status).toBe(401);
-    expect(body.error).toBe('invalid_client');
-  });
-
-  it('an app with a client secret; openid is refused, as Okta does', async () => {
-    org.authorizationServer.addApp({
-      clientId: '0oafakescript',
-      clientSecret: 'script-secret',
-      redirectUris: [],
-      postLogoutRedirectUris: [],
-      grantTypes: ['client_credentials'],
-    });
-    const auth = basic('0oafakescript', 'script-secret');
-    const ok = await tokenRequest({ grant_type: 'client_credentials', scope: 'events:read' }, auth);
-    expect(ok.status).toBe(200);
-    expect(claimsOf(ok.body.access_token as string)).toMatchObject({ sub: '0oafakescript' });
-
-    expect(
-      await tokenRequest({ grant_type: 'client_credentials', scope: 'openid events:read' }, auth),
-    ).toEqual({
-      status: 400,
-      body: {
-        error: 'invalid_scope',
-        error_description: 'Client Credentials requests cannot contain OpenID scopes.',
-      },
-    });
-    const browser = await tokenRequest(
-      { grant_type: 'client_credentials', scope: 'events:read' },
-      basic(),
-    );
-    expect(browser.body.error).toBe('unauthorized_client');
-  });
-});
-
-describe('key rotation', () => {
-  it('new tokens use the new kid; the JWKS keeps the previous key until the next rotation', async () => {
-    const first = await codeFor();
-    const before = (await exchange(first.code, first.verifier)).body.access_token as string;
-    const oldKid = decodeProtectedHeader(before).kid;
-
-    const rotated = await fetch(
-      `${org.url}/api/v1/authorizationServers/default/credentials/lifecycle/keyRotate`,
-      {
-        method: 'POST',
-        headers: { Authorization: `SSWS ${API_TOKEN}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ use: 'sig' }),
-      },
-    );
-    expect(rotated.status).toBe(200);
-    const newKey = (await rotated.json()) as Record<string, unknown>;
-    expect(newKey).toMatchObject({ status: 'ACTIVE', alg: 'RS256', use: 'sig' });
-    expect(newKey.kid).not.toBe(oldKid);
-
-    const second = await codeFor();
-    const after = (await exchange(second.code, second.verifier)).body.access_token as string;
-    expect(decodeProtectedHeader(after).kid).toBe(newKey.kid);
-    const options = { issuer, audience: 'api://default', algorithms: ['RS256'] };
-    await expect(jwtVerify(before, jwks(), options)).resolves.toBeDefined();
-    await expect(jwtVerify(after, jwks(), options)).resolves.toBeDefined();
-
-    const third = org.authorizationServer.rotateKeys();
-    const { keys } = (await (await fetch(`${issuer}/v1/keys`)).json()) as {
-      keys: Array<{ kid: string }>;
-    };
-    expect(keys.map((k) => k.kid).sort()).toEqual([newKey.kid, third].sort());
-    await expect(jwtVerify(before, jwks(), options)).rejects.toThrow(/no applicable key/i);
-  });
-
-  it('rotation needs the admin API credentials and {"use":"sig"}', async () => {
-    const path = `${org.url}/api/v1/authorizationServers/default/credentials/lifecycle/keyRotate`;
-    const body = JSON.stringify({ use: 'sig' });
-    expect((await fetch(path, { method: 'POST', body })).status).toBe(401);
-    const noUse = await fetch(path, {
-      method: 'POST',
-      headers: { Authorization: `SSWS ${API_TOKEN}` },
-      body: '{}',
-    });
-    expect(noUse.status).toBe(400);
-    const other = await fetch(path.replace('/default/', '/aus0nope/'), {
-      method: 'POST',
-      headers: { Authorization: `SSWS ${API_TOKEN}` },
-      body,
-    });
-    expect(other.status).toBe(404);
-  });
-});
-
-describe('logout, revoke, userinfo', () => {
-  async function idToken(login = 'carol@example.com') {
-    const { code, verifier } = await codeFor(login);
-    return (await exchange(code, verifier)).body as Record<string, string>;
-  }
-
-  function logoutUrl(params: Record<string, string>) {
-    const url = new URL(`${issuer}/v1/logout`);
-    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-    return url;
-  }
-
-  it('a registered post_logout_redirect_uri: back there with state, and the logout is recorded', async () => {
-    const { id_token } = await idToken();
-    const count = org.authorizationServer.logouts.length;
-    const back = await redirected(
-      logoutUrl({
-        id_token_hint: id_token!,
-        post_logout_redirect_uri: APP.postLogoutRedirectUris[0]!,
-        state: 'bye',
-      }),
-    );
-    expect(back.href).toBe(`${APP.postLogoutRedirectUris[0]}?state=bye`);
-    expect(org.authorizationServer.logouts.slice(count)).toEqual([
-      { clientId: APP.clientId, sub: claimsOf(id_token!).sub, at: expect.any(Number) },
-    ]);
-  });
-
-  it('an ID token that expired is still a good hint', async () => {
-    skewMs = -2 * 3600_000;
-    const { id_token } = await idToken();
-    skewMs = 0;
-    expect(claimsOf(id_token!).exp as number).toBeLessThan(Date.now() / 1000);
-    await redirected(
-      logoutUrl({
-        id_token_hint: id_token!,
-        post_logout_redirect_uri: APP.postLogoutRedirectUris[1]!,
-      }),
-    );
-  });
-
-  it.each([
-    [
-      'a post_logout_redirect_uri not registered',
-      { post_logout_redirect_uri: 'https://evil.example/' },
-    ],
-    ['no id_token_hint', { id_token_hint: '' }],
-    ['a hint this server did not sign', { id_token_hint: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' }],
-  ])('%s: a 400 page, no redirect, nothing recorded', async (_, overrides) => {
-    const { id_token } = await idToken();
-    const count = org.authorizationServer.logouts.length;
-    const params = {
-      id_token_hint: id_token!,
-      post_logout_redirect_uri: APP.postLogoutRedirectUris[0]!,
-      ...overrides,
-    };
-    if (params.id_token_hint === '') delete (params as Partial<typeof params>).id_token_hint;
-    const response = await fetch(logoutUrl(params), { redirect: 'manual' });
-    expect(response.status).toBe(400);
-    expect(response.headers.get('location')).toBeNull();
-    expect(org.authorizationServer.logouts.length).toBe(count);
-  });
-
-  it('userinfo answers for a live token; revoke ends it; revoke answers 200 for unknown tokens', async () => {
-    const { access_token } = await idToken('carol@example.com');
-    const userinfo = () =>
-      fetch(`${issuer}/v1/userinfo`, { headers: { Authorization: `Bearer ${access_token}` } });
-    const live = await userinfo();
-    expect(live.status).toBe(200);
-    expect(await live.json()).toMatchObject({
-      sub: claimsOf(access_token!).uid,
-      preferred_username: 'carol@example.com',
-      groups: ['Everyone', 'okta-events-readers'],
-    });
-
-    const revoke = (token: string, authorization = basic()) =>
-      fetch(`${issuer}/v1/revoke`, {
-        method: 'POST',
-        headers: {
-          Authorization: authorization,
-          'Content-Type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
-      });
-    expect((await revoke(access_token!, basic(APP.clientId, 'wrong'))).status).toBe(401);
-    expect((await userinfo()).status).toBe(200);
-    expect((await revoke(access_token!)).status).toBe(200);
-    const after = await userinfo();
-    expect(after.status).toBe(401);
-    expect(after.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
-    expect((await revoke('not-a-token-we-made')).status).toBe(200);
   });
 });
 
 describe('what the request log shows', () => {
   it('paths and statuses only: never a code, state, verifier, token or secret', async () => {
     lines.length = 0;
-    const { code, verifier } = await codeFor();
-    const { body } = await exchange(code, verifier);
+    const { code, verifier } = await codeFor(org);
+    const { body } = await exchange(issuer, code, verifier);
     const logout = new URL(`${issuer}/v1/logout`);
     logout.searchParams.set('id_token_hint', body.id_token as string);
     logout.searchParams.set('state', 'state-789');
@@ -664,6 +374,19 @@ describe('what the request log shows', () => {
     ]) {
       expect(log).not.toContain(secret);
     }
+  });
+});
+
+describe('what the request log shows, continued', () => {
+  it('a refusal quoting the request stays on one line', async () => {
+    lines.length = 0;
+    const form = new URLSearchParams(authorizeUrl(issuer).searchParams);
+    form.set('login', 'nobody@example.com\n12:00:00 GET /forged 200');
+    const response = await fetch(`${issuer}/v1/authorize`, { method: 'POST', body: form });
+    expect(response.status).toBe(400);
+    await waitFor(() => lines.length > 0, 60_000, 'the line');
+    expect(lines[0]).toMatch(/POST \/oauth2\/default\/v1\/authorize 400 There is no user nobody/);
+    expect(lines[0]).not.toContain('\n');
   });
 });
 
@@ -713,6 +436,83 @@ describe('openid-client v6 signs in against it', () => {
   });
 });
 
+function usersFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'users-')), 'users.json');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('npm run okta -- serve with sign-in flags', () => {
+  it('prints the issuer, the app and the users; --auto-login, --users and --redirect-uri take effect', async () => {
+    const port = await freePort();
+    const users = usersFile(
+      '[{"login":"dana@example.com","name":"Dana","groups":["Everyone","ops"]}]',
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        'scripts/okta.ts',
+        'serve',
+        '--port',
+        String(port),
+        '--token',
+        '00serve-test-token',
+        '--users',
+        users,
+        '--auto-login',
+        'dana@example.com',
+        '--redirect-uri',
+        'http://localhost:4567/ui/callback',
+      ],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      await waitFor(
+        () => output.includes('Ctrl-C stops it.') || child.exitCode !== null,
+        60_000,
+        'serve',
+      );
+      const served = `http://127.0.0.1:${port}/oauth2/default`;
+      expect(output).toContain(`OKTA_ISSUER=${served}`);
+      expect(output).toContain(`OKTA_UI_CLIENT_ID=${APP.clientId}`);
+      expect(output).toContain(`OKTA_UI_CLIENT_SECRET=${SECRET}`);
+      expect(output).toContain('dana@example.com (Dana; groups Everyone, ops)');
+      expect(output).not.toContain('alice@example.com');
+
+      const url = new URL(`${served}/v1/authorize`);
+      for (const [name, value] of Object.entries({
+        client_id: APP.clientId,
+        redirect_uri: 'http://localhost:4567/ui/callback',
+        response_type: 'code',
+        scope: 'openid',
+        state: 's',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+      })) {
+        url.searchParams.set(name, value);
+      }
+      const back = await redirected(url);
+      expect(back.origin).toBe('http://localhost:4567');
+      expect(back.searchParams.get('code')).toEqual(expect.any(String));
+      // The request line is printed once the answer is sent.
+      await waitFor(
+        () => / GET \/oauth2\/default\/v1\/authorize 302/.test(output),
+        60_000,
+        'the line',
+      );
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+    }
+    expect(child.exitCode).toBe(0);
+  });
+});
+
 describe('serve --users', () => {
   it.each([
     ['not JSON', '[{', /not JSON/],
@@ -723,14 +523,19 @@ describe('serve --users', () => {
     ],
     ['groups not an array', '[{"login":"a@x.io","groups":"admins"}]', /"groups" must be an array/],
   ])('%s: one clear line', async (_, text, message) => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const file = join(mkdtempSync(join(tmpdir(), 'users-')), 'users.json');
-    writeFileSync(file, text);
+    const file = usersFile(text);
     const io = { out: jest.fn(), err: jest.fn() };
     const run = runOktaCli(['serve', '--port', '1', '--users', file], io);
     await expect(run).rejects.toThrow(message);
     await run.catch((error: Error) => expect(error.message).not.toContain('\n'));
+  });
+  it('--auto-login with a user the org does not have: one clear line', async () => {
+    const run = runOktaCli(['serve', '--port', '1', '--auto-login', 'zed@example.com'], {
+      out: jest.fn(),
+      err: jest.fn(),
+    });
+    await expect(run).rejects.toThrow(
+      'auto-login: no user zed@example.com (users: alice@example.com, bob@example.com, carol@example.com)',
+    );
   });
 });
