@@ -9,7 +9,7 @@
  *
  * The data itself comes from the read API, which accepts the session cookie (lib/http/auth.ts).
  */
-import { authenticateReader, matchesAny } from '../http/auth';
+import { assertReadApiEnabled, matchesAny } from '../http/auth';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { FailureLimiter } from '../http/failure-limiter';
 import {
@@ -53,7 +53,7 @@ async function sessionState(
   revocations: SessionRevocations,
 ): Promise<SessionState> {
   if (config.eventsApiTokens.length === 0) {
-    authenticateReader(request.headers, config); // 403 on a deployed stage, as the read API
+    assertReadApiEnabled(config); // 403 on a deployed stage, as the read API
     return { tokenRequired: false, signedIn: true };
   }
   const cookie = sessionCookie(request.headers.cookie);
