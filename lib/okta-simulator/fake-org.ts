@@ -31,6 +31,7 @@ import { FakeEventHooks } from './event-hooks-api';
 import { FakeSystemLog } from './system-log-api';
 import { EVENT_TYPES, type EventType, type LogEvent, isEventType, oktaEvents } from './events';
 import { HttpRefusal, oauthError, oktaError } from './okta-errors';
+import type { EmitResult } from './system-log-recorder';
 
 export {
   DEFAULT_EVENT_BROWSER_APP,
@@ -38,6 +39,7 @@ export {
   type FakeOidcApp,
   type FakeUser,
 } from './authorization-server';
+export type { EmitResult } from './system-log-recorder';
 
 export const FAKE_ORG_DEFAULT_PORT = 7070;
 const MAX_ASSERTION_LIFETIME_S = 3600;
@@ -100,11 +102,6 @@ export interface EmitRequest {
   perRequest?: number;
   /** Steady rate, events a second; default as fast as the endpoints answer. */
   ratePerSecond?: number;
-}
-
-export interface EmitResult {
-  events: number;
-  hooks: Array<{ hookId: string; deliveries: number; accepted: number; failed: number }>;
 }
 
 interface AccessToken {

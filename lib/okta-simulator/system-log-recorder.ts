@@ -5,12 +5,17 @@
  * The events also reach the org's own event hooks, as every event that happens in an org does.
  */
 import { EVENT_HOOK_ID, ORG_DOMAIN, timeUuid } from './events';
-import type { EmitResult } from './fake-org';
 
 /** Events per request to the fake org's recorder. */
 const RECORD_BATCH = 1000;
 
 /** What the org's own hooks delivered of recorded events (send --org). */
+/** The fake org's answer to an emit: how its hooks delivered the events (here, not in fake-org.ts, which imports this file). */
+export interface EmitResult {
+  events: number;
+  hooks: Array<{ hookId: string; deliveries: number; accepted: number; failed: number }>;
+}
+
 export type HookDeliveries = EmitResult['hooks'];
 
 /**
