@@ -340,10 +340,13 @@ describe('oauth2-mock-server at the issuer address', () => {
     expect(logLine(`401 invalid_token: The access token is refused: ${why}.`)).toBeDefined();
   });
 
-  it('refuses a valid token with neither the scope nor an allowed group: 403 insufficient_scope', async () => {
-    const answer = await read(
-      `Bearer ${await mint((c) => Object.assign(c, { scp: ['openid'], groups: ['Everyone'] }))}`,
-    );
+  it.each<[string, Claims]>([
+    ['neither the scope nor an allowed group', { scp: ['openid'], groups: ['Everyone'] }],
+    ['a scope that only starts like it', { scp: 'openid events:readx' }],
+    ['the scope with a space inside a list entry', { scp: ['events:read openid'] }],
+    ['scp as an object', { scp: { 'events:read': true } }],
+  ])('refuses a valid token with %s: 403 insufficient_scope', async (_, claims) => {
+    const answer = await read(`Bearer ${await mint((c) => Object.assign(c, claims))}`);
     expect(answer).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
     expect(answer.challenge).toBe('Bearer error="insufficient_scope", scope="events:read"');
   });
@@ -483,6 +486,7 @@ describe('an issuer that answers badly (the verifier in-process)', () => {
       },
       'its signature does not verify',
     ],
+    ['a token with no exp', () => mint((c) => delete c.exp), 'its exp claim is missing'],
     [
       'a critical header parameter it does not understand (crit)',
       async () => {
