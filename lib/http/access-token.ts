@@ -14,7 +14,7 @@ import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVeri
 import type { JWTPayload } from 'jose';
 import type { SignInConfig } from '../config';
 import { BearerTokenError, IssuerUnavailableError } from '../errors';
-import { discoverIssuer, fetchOnFreshSocket } from '../okta/issuer-metadata';
+import { DocumentTooLargeError, discoverIssuer, issuerFetch } from '../okta/issuer-metadata';
 import { networkReason } from '../okta/okta-auth';
 
 /** Clocks of Okta and Lambda differ by a little; 30 s keeps a fresh token from being refused. */
@@ -70,6 +70,15 @@ function claimList(value: unknown): string[] {
   return [];
 }
 
+/**
+ * `groups` is an array at Okta. Anything else is at most one group name, never split: group
+ * names hold spaces, and "Not okta-events-readers" must not grant okta-events-readers.
+ */
+function groupList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return typeof value === 'string' ? [value] : [];
+}
+
 /** Why jose refused a token, in words for the one-line log and error_description. */
 function refusalReason(error: unknown, token: string): string | undefined {
   if (!(error instanceof errors.JOSEError)) return undefined;
@@ -98,7 +107,9 @@ function refusalReason(error: unknown, token: string): string | undefined {
     return 'its signature does not verify';
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid)
     return 'it is not a well-formed signed JWT';
-  if (error instanceof errors.JOSENotSupported) return 'it uses a key or algorithm not supported';
+  // jose says so of an unknown `crit` parameter (RFC 7515 §4.1.11), or of a key type.
+  if (error instanceof errors.JOSENotSupported)
+    return 'it uses a critical header parameter (crit) or a key this API does not support';
   return undefined;
 }
 
@@ -136,7 +147,7 @@ export class AccessTokenVerifier {
     const keys = createRemoteJWKSet(jwksUri, {
       timeoutDuration: this.timeoutMs,
       cooldownDuration: cooldownMs,
-      [customFetch]: fetchOnFreshSocket(this.options.fetch),
+      [customFetch]: issuerFetch(this.options.fetch),
     });
     return { keys };
   }
@@ -170,10 +181,16 @@ export class AccessTokenVerifier {
               error instanceof errors.JWKSInvalid ||
               error.code === 'ERR_JOSE_GENERIC'
             ) {
-              throw new IssuerUnavailableError(
-                `cannot fetch ${policy.issuer}'s keys: ${error instanceof errors.JOSEError ? error.message : networkReason(error)}`,
-                { cause: error },
-              );
+              const { cause } = error as Error;
+              const why =
+                cause instanceof DocumentTooLargeError
+                  ? cause.message
+                  : error instanceof errors.JOSEError
+                    ? error.message
+                    : networkReason(error);
+              throw new IssuerUnavailableError(`cannot fetch ${policy.issuer}'s keys: ${why}`, {
+                cause: error,
+              });
             }
             throw error;
           }
@@ -205,7 +222,7 @@ export class AccessTokenVerifier {
       }
     }
     const scopes = claimList(payload.scp ?? payload.scope);
-    const groups = claimList(payload.groups);
+    const groups = groupList(payload.groups);
     if (
       !scopes.some((scope) => policy.apiScopes.includes(scope)) &&
       !groups.some((group) => policy.apiGroups.includes(group))

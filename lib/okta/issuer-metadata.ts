@@ -2,11 +2,18 @@
  * An authorization server's metadata by discovery (DESIGN.md §13): OpenID Connect's
  * `{issuer}/.well-known/openid-configuration`, else RFC 8414's `oauth-authorization-server`.
  * Its `issuer` must be exactly the one configured (OpenID Connect Discovery §4.3), and the
- * endpoints used must be URLs as safe as the issuer (https, or http where the issuer is http to
- * this machine). Every failure is an IssuerUnavailableError: the caller decides what it means.
+ * endpoints used must be URLs as safe as the issuer (https, or http to this machine only, as
+ * OKTA_ISSUER itself). Every failure is an IssuerUnavailableError: the caller decides what it means.
  */
+import { assertCredentialSafe } from '../config';
 import { IssuerUnavailableError } from '../errors';
 import { networkReason } from './okta-auth';
+
+/**
+ * Okta's discovery document is about 5 KB and its key set 2 KB: an answer larger than this is
+ * not one, and is not read into a container's memory whole.
+ */
+export const MAX_ISSUER_DOCUMENT_BYTES = 1024 * 1024;
 
 export interface IssuerMetadata {
   issuer: string;
@@ -37,6 +44,41 @@ export function fetchOnFreshSocket(fetchImpl: typeof fetch = fetch): typeof fetc
   };
 }
 
+/** Reading an answer's body stopped at MAX_ISSUER_DOCUMENT_BYTES. */
+export class DocumentTooLargeError extends Error {
+  override name = 'DocumentTooLargeError';
+}
+
+/**
+ * fetch whose answers' bodies end in an error past `maxBytes`: reading one (`json()`) then fails
+ * after at most that much, whatever the server sends or its Content-Length says.
+ */
+export function fetchAtMost(maxBytes: number, fetchImpl: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await fetchImpl(input, init);
+    if (response.body === null) return response;
+    let read = 0;
+    const body = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          read += chunk.byteLength;
+          if (read > maxBytes) {
+            const mb = maxBytes / 1024 / 1024;
+            controller.error(new DocumentTooLargeError(`${String(input)} is larger than ${mb} MB`));
+          } else controller.enqueue(chunk);
+        },
+      }),
+    );
+    const { status, statusText, headers } = response;
+    return new Response(body, { status, statusText, headers });
+  };
+}
+
+/** The fetch used for an issuer's documents: bounded in size, retried on a stale socket. */
+export function issuerFetch(fetchImpl: typeof fetch = fetch): typeof fetch {
+  return fetchOnFreshSocket(fetchAtMost(MAX_ISSUER_DOCUMENT_BYTES, fetchImpl));
+}
+
 /** GET with a bound; 404 is told apart (the next document is tried); any other failure throws. */
 async function fetchJson(
   url: string,
@@ -45,7 +87,7 @@ async function fetchJson(
 ): Promise<{ found: false } | { found: true; body: unknown }> {
   let response: Response;
   try {
-    response = await fetchOnFreshSocket(options.fetch)(url, {
+    response = await issuerFetch(options.fetch)(url, {
       headers: { accept: 'application/json' },
       redirect: 'error',
       signal,
@@ -60,7 +102,9 @@ async function fetchJson(
   try {
     return { found: true, body: await response.json() };
   } catch (error) {
-    throw new IssuerUnavailableError(`${url} did not answer JSON`, { cause: error });
+    const why =
+      error instanceof DocumentTooLargeError ? error.message : `${url} did not answer JSON`;
+    throw new IssuerUnavailableError(why, { cause: error });
   }
 }
 
@@ -72,8 +116,14 @@ function endpoint(issuer: string, name: string, value: unknown): URL | undefined
   } catch {
     throw new IssuerUnavailableError(`${issuer}'s discovery document has no valid ${name}`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== new URL(issuer).protocol) {
-    throw new IssuerUnavailableError(`${issuer}'s ${name} is not https`);
+  // Not only as safe as the issuer's scheme: a local http issuer must not send the CLI's
+  // private-key assertion, or the key fetches, in clear text to another host.
+  try {
+    assertCredentialSafe(url, name);
+  } catch {
+    throw new IssuerUnavailableError(
+      `${issuer}'s ${name} is not https (http only to this machine): ${url.origin}`,
+    );
   }
   return url;
 }

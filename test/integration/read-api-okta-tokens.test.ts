@@ -13,7 +13,7 @@ import { describeCliError } from '../../lib/cli/cli-errors';
 import { runEventsCli } from '../../lib/cli/events-cli';
 import { FAILURE_BURST } from '../../lib/http/failure-limiter';
 import { type FakeOrg, startFakeOktaOrg } from '../../lib/okta-simulator/fake-org';
-import { fetchOnFreshSocket } from '../../lib/okta/issuer-metadata';
+import { discoverIssuer, fetchOnFreshSocket } from '../../lib/okta/issuer-metadata';
 import { loadConfig } from '../../lib/config';
 import { IssuerUnavailableError } from '../../lib/errors';
 import { AccessTokenVerifier } from '../../lib/http/access-token';
@@ -21,7 +21,7 @@ import { createReadApiHandler } from '../../lib/read-api/read-api';
 import { EventQueries } from '../../lib/store/event-queries';
 import { v2Event } from '../helpers/api-gateway';
 import { type TestServer, startTestServer } from '../helpers/test-server';
-import { SignJWT, generateKeyPair } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { Events, OAuth2Server } from 'oauth2-mock-server';
 import { freePort } from '../../lib/local/local-stack';
 import { type TestStack, startTestStack } from '../helpers/offline';
@@ -340,12 +340,22 @@ describe('oauth2-mock-server at the issuer address', () => {
     expect(logLine(`401 invalid_token: The access token is refused: ${why}.`)).toBeDefined();
   });
 
-  it('refuses a valid token with neither the scope nor an allowed group: 403 insufficient_scope', async () => {
-    const answer = await read(
-      `Bearer ${await mint((c) => Object.assign(c, { scp: ['openid'], groups: ['Everyone'] }))}`,
-    );
+  it.each<[string, Claims]>([
+    ['neither the scope nor an allowed group', { scp: ['openid'], groups: ['Everyone'] }],
+    ['a scope that only starts like it', { scp: 'openid events:readx' }],
+    ['the scope with a space inside a list entry', { scp: ['events:read openid'] }],
+    ['scp as an object', { scp: { 'events:read': true } }],
+  ])('refuses a valid token with %s: 403 insufficient_scope', async (_, claims) => {
+    const answer = await read(`Bearer ${await mint((c) => Object.assign(c, claims))}`);
     expect(answer).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
     expect(answer.challenge).toBe('Bearer error="insufficient_scope", scope="events:read"');
+  });
+
+  it('takes a `groups` claim that is not a list as one group name: a name with a space is not split', async () => {
+    const answer = await read(
+      `Bearer ${await mint((c) => Object.assign(c, { scp: ['openid'], groups: 'Not okta-events-readers' }))}`,
+    );
+    expect(answer).toMatchObject({ status: 403, body: { error: 'insufficient_scope' } });
   });
 
   it('refuses the static token while READ_API_STATIC_TOKENS=false', async () => {
@@ -455,6 +465,100 @@ describe('an issuer that answers badly (the verifier in-process)', () => {
       `${server.url}/.well-known/openid-configuration`,
       `${server.url}/.well-known/oauth-authorization-server`,
     ]);
+  });
+
+  // Through the verifier: the address's allowance of failed tokens at the stack is spent above.
+  it.each<[string, () => Promise<string>, string]>([
+    [
+      "a key of its own in the header (jwk, jku): only the issuer's published keys count",
+      async () => {
+        const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+        const [, payload] = (await mint()).split('.');
+        const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Claims;
+        return new SignJWT(claims)
+          .setProtectedHeader({
+            alg: 'RS256',
+            kid: 'mock-key-1',
+            jwk: await exportJWK(publicKey),
+            jku: 'http://127.0.0.1:9/keys',
+          })
+          .sign(privateKey);
+      },
+      'its signature does not verify',
+    ],
+    ['a token with no exp', () => mint((c) => delete c.exp), 'its exp claim is missing'],
+    [
+      'a critical header parameter it does not understand (crit)',
+      async () => {
+        const [, payload, signature] = (await mint()).split('.');
+        const header = { alg: 'RS256', kid: 'mock-key-1', crit: ['urn:x'], 'urn:x': 1 };
+        return `${segment(header)}.${payload}.${signature}`;
+      },
+      'it uses a critical header parameter (crit) or a key this API does not support',
+    ],
+  ])('refuses %s', async (_, token, why) => {
+    await expect(
+      new AccessTokenVerifier().verify(await token(), { ...policy(), issuer }),
+    ).rejects.toMatchObject({ statusCode: 401, message: `The access token is refused: ${why}.` });
+  });
+
+  /** An issuer whose discovery names `endpoints(its url)`; any later request gets `keys`. */
+  function issuerAnswering(endpoints: (url: string) => Claims, keys = '{"keys":[]}') {
+    return startTestServer((request, n) =>
+      n === 0
+        ? {
+            status: 200,
+            contentType: 'application/json',
+            body: JSON.stringify({ issuer: server!.url, ...endpoints(server!.url) }),
+          }
+        : { status: 200, contentType: 'application/json', body: keys },
+    );
+  }
+  /** fetch that records every URL and reaches only this machine (no request leaves it). */
+  function localFetch(urls: string[]): typeof fetch {
+    return (url, init) => {
+      urls.push(String(url));
+      if (new URL(String(url)).hostname !== '127.0.0.1') {
+        return Promise.reject(new TypeError('fetch failed', { cause: { code: 'ENETUNREACH' } }));
+      }
+      return fetch(url, init);
+    };
+  }
+
+  it('refuses plain http endpoints on another host, even from an http issuer on this machine', async () => {
+    const remote = 'http://203.0.113.7/oauth2/default';
+    server = await issuerAnswering(() => ({ jwks_uri: `${remote}/v1/keys` }));
+    const urls: string[] = [];
+    const verifier = new AccessTokenVerifier({ fetch: localFetch(urls) });
+    await expect(
+      verifier.verify(await mint(), { ...policy(), issuer: server.url }),
+    ).rejects.toThrow(`${server.url}'s jwks_uri is not https`);
+    // The CLI's client credentials: its private-key assertion would go to the token endpoint.
+    await server.close();
+    server = await issuerAnswering((url) => ({
+      jwks_uri: `${url}/keys`,
+      token_endpoint: `${remote}/v1/token`,
+    }));
+    await expect(
+      discoverIssuer(server.url, { fetch: localFetch(urls), timeoutMs: 2000 }),
+    ).rejects.toThrow(`${server.url}'s token_endpoint is not https`);
+    expect(urls.filter((url) => url.startsWith(remote))).toEqual([]);
+  });
+
+  it('reads at most 1 MB of a discovery document or key set: 503, not an exhausted container', async () => {
+    const huge = JSON.stringify({ keys: [], padding: 'x'.repeat(2 * 1024 * 1024) });
+    server = await issuerAnswering((url) => ({ jwks_uri: `${url}/keys` }), huge);
+    const verifying = new AccessTokenVerifier().verify(await mint(), {
+      ...policy(),
+      issuer: server.url,
+    });
+    await expect(verifying).rejects.toBeInstanceOf(IssuerUnavailableError);
+    await expect(verifying).rejects.toThrow(/keys.*larger than 1 MB/);
+    await server.close();
+    server = await issuerAnswering((url) => ({ jwks_uri: `${url}/keys`, padding: huge }));
+    await expect(discoverIssuer(server.url, { timeoutMs: 2000 })).rejects.toThrow(
+      /openid-configuration is larger than 1 MB/,
+    );
   });
 
   it('answers 503 through the read API when the keys cannot be fetched', async () => {
