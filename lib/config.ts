@@ -385,7 +385,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           env,
           'OKTA_JWKS_REFETCH_COOLDOWN_SECONDS',
           DEFAULT_JWKS_REFETCH_COOLDOWN_SECONDS,
-          0,
+          // 0 (refetch on every unknown kid) only for tests: deployed, made-up kids would each
+          // cost a fetch from the issuer.
+          stage === 'local' ? 0 : 1,
         ),
       readApiStaticTokens: onOff(env, 'READ_API_STATIC_TOKENS', true),
     },

@@ -71,10 +71,13 @@ describe('the read API token settings', () => {
     expect(signIn.apiClientIds).toEqual(['0oa1', '0oa2']);
   });
 
-  it('reads the keys refetch cooldown in seconds, 0 allowed, and refuses other values', () => {
+  it('reads the keys refetch cooldown in seconds, 0 allowed locally only, and refuses other values', () => {
     expect(
       loadConfig({ OKTA_JWKS_REFETCH_COOLDOWN_SECONDS: '0' }).signIn.jwksRefetchCooldownMs,
     ).toBe(0);
+    expect(() =>
+      loadConfig({ STAGE: 'production', OKTA_JWKS_REFETCH_COOLDOWN_SECONDS: '0' }),
+    ).toThrow('OKTA_JWKS_REFETCH_COOLDOWN_SECONDS must be a positive whole number, got "0"');
     expect(() => loadConfig({ OKTA_JWKS_REFETCH_COOLDOWN_SECONDS: '1.5' })).toThrow(
       'OKTA_JWKS_REFETCH_COOLDOWN_SECONDS must be a whole number, 0 or more, got "1.5"',
     );
