@@ -29,6 +29,7 @@ import { FakeSystemLog } from './system-log-api';
 import { EVENT_TYPES, type EventType, type LogEvent, isEventType, oktaEvents } from './events';
 import { HttpRefusal, oktaError } from './okta-errors';
 import type { EmitResult } from './system-log-recorder';
+import { rateLimited, rateLimiter } from './fake-org-rate-limit';
 import { EVENT_HOOKS_SCOPE, LOGS_SCOPE, type FakeOrgClient, serviceAppAuth } from './fake-org-auth';
 
 export type { FakeOrgClient } from './fake-org-auth';
@@ -129,7 +130,6 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
   const now = options.now ?? Date.now;
   const systemLog = new FakeSystemLog(now);
   const requests: RecordedRequest[] = [];
-  const windows = new Map<string, { start: number; used: number }>();
   const failures: Array<{ status: number; bare: boolean }> = [];
 
   const { authenticate, verifyAssertion, token } = serviceAppAuth(options, now, baseUrl);
@@ -147,6 +147,8 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     },
   };
 
+  const { checkRateLimit } = rateLimiter(now, org);
+
   const hooks = new FakeEventHooks({
     now,
     addToSystemLog: (list) => org.addEvents(list),
@@ -157,44 +159,6 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     now,
     verifyClientAssertion: (req, assertion, audience) => verifyAssertion(req, assertion, audience),
   });
-
-  function rateLimitHeaders(bucket: string, consume: boolean): Record<string, string> {
-    const { limit, windowMs } = org.rateLimit;
-    const t = now();
-    let window = windows.get(bucket);
-    if (!window || t >= window.start + windowMs) {
-      window = { start: Math.floor(t / windowMs) * windowMs, used: 0 };
-      windows.set(bucket, window);
-    }
-    if (consume) window.used++;
-    return {
-      'X-Rate-Limit-Limit': String(limit),
-      'X-Rate-Limit-Remaining': String(Math.max(limit - window.used, 0)),
-      'X-Rate-Limit-Reset': String(Math.ceil((window.start + windowMs) / 1000)),
-    };
-  }
-
-  function checkRateLimit(bucket: string): Record<string, string> {
-    const window = windows.get(bucket);
-    const headers = rateLimitHeaders(bucket, false);
-    if (
-      window &&
-      window.used >= org.rateLimit.limit &&
-      now() < window.start + org.rateLimit.windowMs
-    ) {
-      throw rateLimited(headers);
-    }
-    return rateLimitHeaders(bucket, true);
-  }
-
-  function rateLimited(headers: Record<string, string>): HttpRefusal {
-    const refusal = oktaError(
-      429,
-      'E0000047',
-      'API call exceeded rate limit due to too many requests.',
-    );
-    return new HttpRefusal(429, refusal.body, { ...headers, 'X-Rate-Limit-Remaining': '0' });
-  }
 
   function baseUrl(req: IncomingMessage): string {
     return `http://${req.headers.host ?? `127.0.0.1:${port}`}`;
