@@ -3,7 +3,8 @@
  * unchanged: polling requests (`since`, no `until`: by persistence time, `next` link always, also
  * on an empty page) and bounded ones (`since` + `until`: by `published`, no `next` on the last
  * page); opaque `after` cursors; `since` with `after` refused (400); `filter` (`eventType eq "…"`
- * joined with `or`). Authentication, rate limits and Link header style stay in fake-org.ts.
+ * joined with `or`). Link header style stays in fake-org.ts; authentication is in
+ * fake-org-auth.ts, rate limits in fake-org-rate-limit.ts.
  *
  * Events are kept as the exact JSON text they were added with, so a test can compare what the
  * reconciler stored byte for byte.
