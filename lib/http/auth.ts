@@ -13,7 +13,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config';
 import { RequestError } from '../errors';
-import { isCrossOrigin, sessionCookie, verifySession } from './session';
+import { isCrossOrigin, sessionCookie, verifyAnySession } from './session';
 
 export type Caller = 'okta' | 'hookdeck' | 'reader' | 'session' | 'unauthenticated';
 
@@ -47,6 +47,11 @@ export function matchesAny(candidate: string, accepted: readonly string[]): bool
 
 export function hookdeckSignature(rawBody: Buffer, signingSecret: string): string {
   return createHmac('sha256', signingSecret).update(rawBody).digest('base64');
+}
+
+/** The event browser offers "Sign in with Okta": an issuer and the web app's client id are set. */
+export function oktaSignInConfigured(config: Partial<Pick<Config, 'signIn'>>): boolean {
+  return config.signIn?.issuer !== undefined && config.signIn.uiClientId !== undefined;
 }
 
 function unauthorized(message: string): RequestError {
@@ -96,16 +101,17 @@ export function authenticate(
 /**
  * The read API's caller: `Authorization: Bearer <EVENTS_API_TOKEN>`, a credential separate from
  * Okta's secret so that holding one does not grant the other, or the event browser's session
- * cookie, signed with such a token (lib/http/session.ts). A bearer header, when sent, decides.
- * With no token configured the read API is open on the local stage under serverless offline
- * and off (403) everywhere else.
+ * cookie, signed with such a token or, after signing in with Okta, with the web app's client
+ * secret (lib/http/session.ts). A bearer header, when sent, decides. With no token and no Okta
+ * sign-in configured the read API is open on the local stage under serverless offline and off
+ * (403) everywhere else.
  */
 export function authenticateReader(
   headers: Record<string, string>,
-  config: Pick<Config, 'mayRunOpen' | 'eventsApiTokens'>,
+  config: Pick<Config, 'mayRunOpen' | 'eventsApiTokens'> & Partial<Pick<Config, 'signIn'>>,
   nowMs = Date.now(),
-): Caller {
-  if (config.eventsApiTokens.length === 0) {
+): Caller | Identity {
+  if (config.eventsApiTokens.length === 0 && !oktaSignInConfigured(config)) {
     if (config.mayRunOpen) return 'unauthenticated';
     throw new RequestError(
       403,
@@ -130,10 +136,17 @@ export function authenticateReader(
         "The session cookie is accepted only from the event browser's own page: use a bearer token.",
       );
     }
-    if (verifySession(session, config.eventsApiTokens, nowMs) === undefined) {
+    const verified = verifyAnySession(
+      session,
+      { tokens: config.eventsApiTokens, uiClientSecret: config.signIn?.uiClientSecret },
+      nowMs,
+    );
+    if (verified === undefined) {
       throw unauthorized('The session has ended or its token was withdrawn: sign in again.');
     }
-    return 'session';
+    return verified.user
+      ? { caller: 'session', user: verified.user.login, groups: verified.user.groups }
+      : 'session';
   }
   throw unauthorized('The request has no "Authorization: Bearer <token>" header.');
 }
