@@ -55,10 +55,12 @@ Commands:
            stored, with Okta's retry rules. Progress on stderr; exit code 1 if any was not accepted.
   serve    [--port P] [--token T] [--client-id C --public-key FILE] [--key-id K] [--hook-id H]
            [--hook-types T] [--rate-limit N] [--link-style lines|joined]
+           [--auto-login LOGIN] [--users FILE] [--redirect-uri URI ...]
            A fake Okta org for the reconciler (npm run reconcile): the System Log API with
            Okta's paging and rate limits, the OAuth token endpoint (private_key_jwt) and the
-           Event Hooks API. Defaults come from OKTA_API_TOKEN, OKTA_CLIENT_ID and the public half
-           of OKTA_PRIVATE_KEY; runs until Ctrl-C, one line per request.
+           Event Hooks API, and a custom authorization server at /oauth2/default that signs the
+           fake users in (OpenID Connect). Defaults come from OKTA_API_TOKEN, OKTA_CLIENT_ID and
+           the public half of OKTA_PRIVATE_KEY; runs until Ctrl-C, one line per request.
   emit     --org URL --type T [--count N] [--per-request K] [--rate R]
            N events (default 1) of type T (a comma list, or "all") happen in the fake org: in its
            System Log, and delivered to each of its ACTIVE, VERIFIED event hooks subscribed to
@@ -95,6 +97,10 @@ Options:
   --hook-types T       serve: the hook's event types, a comma list or "all" (default all)
   --rate-limit N       serve: System Log requests a minute before 429 (default 60)
   --link-style S       serve: Link headers as separate "lines" (default) or one "joined" line
+  --auto-login LOGIN   serve: the authorization server signs in as this user without a login form
+  --users FILE         serve: the users who can sign in, JSON [{"login", "name", "groups": [...]}]
+  --redirect-uri URI   serve: another redirect URI of the event browser app (repeatable); its
+                       origin + /ui becomes a post-logout redirect URI
   --dry-run            print the exact requests (method, URL, headers, body) instead of sending
   -h, --help           this text
 
@@ -114,7 +120,7 @@ const consoleOutput: CliOutput = {
   err: (line) => console.error(line),
 };
 
-type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
 const COMMON: Record<string, OptionSpec> = {
   url: { type: 'string' },
   secret: { type: 'string' },
@@ -155,6 +161,9 @@ const COMMANDS: Record<string, Record<string, OptionSpec>> = {
     'hook-types': { type: 'string' },
     'rate-limit': { type: 'string' },
     'link-style': { type: 'string' },
+    'auto-login': { type: 'string' },
+    users: { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   },
   emit: {
@@ -183,7 +192,7 @@ const COMMANDS: Record<string, Record<string, OptionSpec>> = {
   },
 };
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** Strict parsing with one clear message per mistake (parseArgs' own messages are long). */
 function parseCommandArgs(command: string, args: string[]): Values {
@@ -542,6 +551,11 @@ async function serveCommand(values: Values, io: CliOutput): Promise<number> {
       hookTypes: parseTypes(optionalString(values, 'hook-types') ?? 'all', '--hook-types'),
       rateLimit: wholeNumber(values, 'rate-limit', 60, 1_000_000),
       linkStyle,
+      autoLogin: optionalString(values, 'auto-login'),
+      usersFile: optionalString(values, 'users'),
+      redirectUris: ((values['redirect-uri'] ?? []) as string[]).map((uri) =>
+        urlOf({ 'redirect-uri': uri }, 'redirect-uri'),
+      ),
     },
     io,
   );

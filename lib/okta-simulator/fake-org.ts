@@ -11,6 +11,9 @@
  *   the scopes granted to the app.
  * - `/api/v1/eventHooks`: Okta's Event Hooks API and its deliveries (event-hooks-api.ts), with
  *   scopes `okta.eventHooks.read` (GET) and `okta.eventHooks.manage` (everything), or SSWS.
+ * - `/oauth2/default`: the custom authorization server that signs people in
+ *   (authorization-server.ts), and its key rotation at
+ *   `/api/v1/authorizationServers/default/credentials/lifecycle/keyRotate`.
  * - `POST /_simulator/events`: the simulator records events in the System Log (send --org).
  * - `POST /_simulator/emit`: events happen in the org: recorded in the System Log, then
  *   delivered to its event hooks (emit).
@@ -19,16 +22,28 @@ import { type KeyObject, createPublicKey, randomBytes, timingSafeEqual, verify }
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { arrayElementTexts } from '../okta/json-text';
+import {
+  FakeAuthorizationServer,
+  type FakeAuthorizationServerOptions,
+} from './authorization-server';
 import { FakeEventHooks } from './event-hooks-api';
 import { FakeSystemLog } from './system-log-api';
 import { EVENT_TYPES, type EventType, isEventType, oktaEvents } from './events';
 import { HttpRefusal, oauthError, oktaError } from './okta-errors';
+
+export {
+  DEFAULT_EVENT_BROWSER_APP,
+  DEFAULT_FAKE_USERS,
+  type FakeOidcApp,
+  type FakeUser,
+} from './authorization-server';
 
 export const FAKE_ORG_DEFAULT_PORT = 7070;
 const MAX_ASSERTION_LIFETIME_S = 3600;
 const LOGS_SCOPE = 'okta.logs.read';
 const EVENT_HOOKS_SCOPE = 'okta.eventHooks.read';
 const EVENT_HOOKS_MANAGE_SCOPE = 'okta.eventHooks.manage';
+const AUTHORIZATION_SERVERS_MANAGE_SCOPE = 'okta.authorizationServers.manage';
 /** Fastest steady rate `emit` paces deliveries at, events a second. */
 const MAX_EMIT_RATE = 1000;
 
@@ -57,6 +72,8 @@ export interface FakeOrgOptions {
   hookTimeoutMs?: number;
   accessTokenLifetimeSeconds?: number;
   now?: () => number;
+  /** The custom authorization server `default`: its users, apps, and automatic login. */
+  authorizationServer?: FakeAuthorizationServerOptions;
   /** One line per request (serve prints them). */
   onRequest?: (line: string) => void;
 }
@@ -120,6 +137,8 @@ export interface FakeOrg {
   rateLimit: { limit: number; windowMs: number };
   /** The Event Hooks API's hooks (secrets included: the API never returns them). */
   readonly hooks: FakeEventHooks;
+  /** The custom authorization server at `${url}/oauth2/default`. */
+  readonly authorizationServer: FakeAuthorizationServer;
   /** Events happen in the org: System Log, then delivery to the hooks (see emit). */
   emit(request: EmitRequest): Promise<EmitResult>;
   stop(): Promise<void>;
@@ -175,6 +194,10 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     timeoutMs: options.hookTimeoutMs,
   });
   for (const [id, types] of Object.entries(options.eventHooks ?? {})) hooks.seed(id, types);
+  const authorizationServer = new FakeAuthorizationServer(options.authorizationServer ?? {}, {
+    now,
+    verifyClientAssertion: (req, assertion, audience) => verifyAssertion(req, assertion, audience),
+  });
 
   function rateLimitHeaders(bucket: string, consume: boolean): Record<string, string> {
     const { limit, windowMs } = org.rateLimit;
@@ -350,7 +373,12 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     return { status: 200, headers: {}, body: JSON.stringify(result) };
   }
 
-  function verifyAssertion(req: IncomingMessage, assertion: string): string {
+  /** private_key_jwt of a service app; `audience` is the token endpoint it was made for. */
+  function verifyAssertion(
+    req: IncomingMessage,
+    assertion: string,
+    audience = `${baseUrl(req)}/oauth2/v1/token`,
+  ): string {
     const invalid = (why: string) => oauthError(401, 'invalid_client', why);
     const parts = assertion.split('.');
     if (parts.length !== 3) throw invalid('The client_assertion token is malformed.');
@@ -380,9 +408,9 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
       Buffer.from(signaturePart, 'base64url'),
     );
     if (!signed) throw invalid('The client_assertion signature is invalid.');
-    if (claims.aud !== `${baseUrl(req)}/oauth2/v1/token`) {
+    if (claims.aud !== audience) {
       throw invalid(
-        `The audience of the client_assertion token is invalid: it must be ${baseUrl(req)}/oauth2/v1/token.`,
+        `The audience of the client_assertion token is invalid: it must be ${audience}.`,
       );
     }
     const nowS = Math.floor(now() / 1000);
@@ -461,6 +489,20 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     const hookPath = /^\/api\/v1\/eventHooks(\/.*)?$/.exec(url.pathname);
     if (hookPath) return eventHooksApi(req, hookPath[1] ?? '', body, record);
     if (req.method === 'POST' && url.pathname === '/oauth2/v1/token') return token(req, body);
+    const serverPath = /^\/oauth2\/default(\/.*)$/.exec(url.pathname);
+    if (serverPath) {
+      const answer = await authorizationServer.handle(req, serverPath[1]!, body);
+      if (answer.refusal) record.refusal = answer.refusal;
+      return answer;
+    }
+    const rotate =
+      /^\/api\/v1\/authorizationServers\/([^/]+)\/credentials\/lifecycle\/keyRotate$/.exec(
+        url.pathname,
+      );
+    if (req.method === 'POST' && rotate) {
+      record.auth = authenticate(req, AUTHORIZATION_SERVERS_MANAGE_SCOPE);
+      return authorizationServer.keyRotateApi(rotate[1]!, body);
+    }
     if (req.method === 'POST' && url.pathname === '/_simulator/events')
       return simulatorEvents(body);
     if (req.method === 'POST' && url.pathname === '/_simulator/emit')
@@ -521,10 +563,12 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  authorizationServer.setOrigin(url);
   return Object.assign(org, {
     url,
     port,
     hooks,
+    authorizationServer,
     emit: (request: EmitRequest) => emit(request, url),
     stop: () =>
       new Promise<void>((resolve) => {

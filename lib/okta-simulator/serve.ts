@@ -5,6 +5,12 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parsePrivateKey } from '../okta/okta-auth';
+import {
+  DEFAULT_EVENT_BROWSER_APP,
+  type FakeOidcApp,
+  type FakeUser,
+  parseFakeUsers,
+} from './authorization-server';
 import { type FakeOrgClient, startFakeOktaOrg } from './fake-org';
 
 export interface ServeOptions {
@@ -17,6 +23,37 @@ export interface ServeOptions {
   hookTypes: string[];
   rateLimit: number;
   linkStyle: 'lines' | 'joined';
+  /** The authorization server signs in as this user without showing its login form. */
+  autoLogin?: string;
+  /** JSON users file (authorization-server.ts parseFakeUsers); default DEFAULT_FAKE_USERS. */
+  usersFile?: string;
+  /** More redirect URIs of the event browser app (another port of `npm start`). */
+  redirectUris?: string[];
+}
+
+function readUsers(file: string): FakeUser[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`--users ${file}: cannot read it (${(error as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    return parseFakeUsers(text);
+  } catch (error) {
+    throw new Error(`--users ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The event browser app, with each extra redirect URI and its origin's /ui after logout. */
+function eventBrowserApp(redirectUris: string[]): FakeOidcApp {
+  const app = DEFAULT_EVENT_BROWSER_APP;
+  const logoutUris = redirectUris.map((uri) => `${new URL(uri).origin}/ui`);
+  return {
+    ...app,
+    redirectUris: [...new Set([...app.redirectUris, ...redirectUris])],
+    postLogoutRedirectUris: [...new Set([...app.postLogoutRedirectUris, ...logoutUris])],
+  };
 }
 
 export interface ServeOutput {
@@ -58,9 +95,12 @@ export async function serveFakeOrg(
     (env.OKTA_API_TOKEN?.trim() ||
       (client ? undefined : `00fake${randomBytes(18).toString('base64url')}`));
 
+  const users = options.usersFile === undefined ? undefined : readUsers(options.usersFile);
+  const app = eventBrowserApp(options.redirectUris ?? []);
   let org;
   try {
     org = await startFakeOktaOrg({
+      authorizationServer: { users, autoLogin: options.autoLogin, apps: [app] },
       port: options.port,
       apiToken: token,
       clients: client ? [client] : [],
@@ -80,7 +120,9 @@ export async function serveFakeOrg(
     uri: 'http://localhost:1337/okta-webhooks-endpoint',
     verified: false,
   });
-  io.out(`Fake Okta org on ${org.url}: System Log, OAuth token endpoint, Event Hooks API`);
+  io.out(
+    `Fake Okta org on ${org.url}: System Log, OAuth token endpoint, Event Hooks API, authorization server`,
+  );
   io.out(`  OKTA_ORG_URL=${org.url}`);
   if (token !== undefined)
     io.out(`  OKTA_API_TOKEN=${token}   (the SSWS token this fake org accepts)`);
@@ -89,6 +131,19 @@ export async function serveFakeOrg(
       `  OKTA_CLIENT_ID=${client.clientId}   (private_key_jwt, okta.logs.read, okta.eventHooks.manage)`,
     );
   io.out(`  OKTA_EVENT_HOOK_ID=${options.hookId}   (${options.hookTypes.length} event types)`);
+  const server = org.authorizationServer;
+  io.out(`Sign in with Okta (the event browser app; a fake, local-only client secret):`);
+  io.out(`  OKTA_ISSUER=${server.issuer}`);
+  io.out(`  OKTA_UI_CLIENT_ID=${app.clientId}`);
+  io.out(`  OKTA_UI_CLIENT_SECRET=${app.clientSecret}`);
+  io.out(`  redirect URIs: ${app.redirectUris.join(', ')}`);
+  io.out(
+    `  users${options.autoLogin ? ` (signs in as ${options.autoLogin} without a form)` : ''}:`,
+  );
+  for (const user of server.listUsers()) {
+    const denied = user.denied ? ', not assigned to the app' : '';
+    io.out(`    ${user.login} (${user.name}; groups ${user.groups.join(', ') || 'none'}${denied})`);
+  }
   io.out(
     `Record events: npm run okta -- send --url <hook endpoint> --type all --count 100 --org ${org.url} --drop 0.2`,
   );

@@ -239,6 +239,11 @@ describe('npm run okta', () => {
       ['serve', '--hook-types', 'user.nope'],
       'okta: unknown event type "user.nope" in --hook-types',
     ],
+    [
+      ['serve', '--redirect-uri', 'localhost:1338/ui/callback'],
+      'okta: --redirect-uri must be an http or https URL, got "localhost:1338/ui/callback"',
+    ],
+    [['serve', '--auto-login', ''], 'okta: --auto-login must not be empty'],
   ])('%j is a usage error: one clear line, the usage, exit code 2', async (argv, message) => {
     const result = await cli(...argv);
     expect(result.code).toBe(2);
