@@ -29,6 +29,7 @@ let db: TestDynamoDb;
 let tableName: string;
 let assets: UiAssets;
 let provider: OAuth2Server;
+let readClient: ReturnType<typeof createDynamoDbClient>;
 let issuer: string;
 /** The claims the provider adds to the next ID token. */
 let claims: Record<string, unknown> = {};
@@ -38,6 +39,10 @@ beforeAll(async () => {
   db = await startTestDynamoDb();
   tableName = await db.newTable();
   assets = await buildUiAssets();
+  readClient = createDynamoDbClient(
+    { region: 'us-east-1', dynamodbEndpoint: db.local.endpoint },
+    { requestTimeoutMs: 30_000 },
+  );
   provider = new OAuth2Server();
   // keys.generate() fails under jest: Node's JWK export is a plain object of another realm.
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -53,6 +58,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  readClient?.destroy();
   await provider?.stop();
   await db?.stop();
 });
@@ -68,13 +74,7 @@ function handlers(env: Record<string, string> = {}) {
   });
   const revocations = new SessionRevocations(db.client, tableName);
   const ui = createUiHandler({ config, assets, revocations });
-  const queries = new EventQueries(
-    createDynamoDbClient(
-      { region: 'us-east-1', dynamodbEndpoint: db.local.endpoint },
-      { requestTimeoutMs: 30_000 },
-    ),
-    tableName,
-  );
+  const queries = new EventQueries(readClient, tableName);
   const readApi = createReadApiHandler({ config, queries });
   return { ui, readApi };
 }
