@@ -150,11 +150,15 @@ async function signIn(
   revocations: SessionRevocations,
 ): Promise<HttpResponse> {
   assertSameOrigin(request);
-  if (!config.signIn.uiTokenSignIn) {
+  // Off by setting, or because Okta sign-in is the only one (no token to check against).
+  if (
+    !config.signIn.uiTokenSignIn ||
+    (!offeredSignIns(config).token && oktaSignInConfigured(config))
+  ) {
     throw new RequestError(
       403,
       'token_sign_in_off',
-      'Signing in with a token is turned off on this stage (UI_TOKEN_SIGN_IN=false): sign in with Okta.',
+      'Signing in with a token is turned off on this stage: sign in with Okta.',
     );
   }
   const token = tokenOf(request);

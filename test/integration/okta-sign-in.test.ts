@@ -214,7 +214,7 @@ it("signs out: the session is revoked and the page is sent to the issuer's logou
   expect((await readApi(get('/event-types', {}, { cookie }))).statusCode).toBe(401);
 });
 
-it('refuses POST /ui/session with 403 when UI_TOKEN_SIGN_IN=false', async () => {
+it('refuses POST /ui/session with 403 when UI_TOKEN_SIGN_IN=false or no token is set', async () => {
   const { ui } = handlers({
     EVENTS_API_TOKEN: 'events-token-of-32-characters-at-least',
     UI_TOKEN_SIGN_IN: 'false',
@@ -231,4 +231,15 @@ it('refuses POST /ui/session with 403 when UI_TOKEN_SIGN_IN=false', async () => 
   expect(JSON.parse(response.body!).error).toBe('token_sign_in_off');
   const state = JSON.parse((await ui(get('/ui/session'))).body!);
   expect(state.signIns).toEqual({ okta: true, token: false });
+  // With Okta sign-in and no EVENTS_API_TOKEN, there is no token to sign in with either.
+  const { ui: oktaOnly } = handlers();
+  const refused = await oktaOnly(
+    v2Event({
+      method: 'POST',
+      path: '/ui/session',
+      headers: { ...BROWSER, 'content-type': 'application/json', origin: `https://${HOST}` },
+      body: JSON.stringify({ token: 'anything' }),
+    }),
+  );
+  expect(refused.statusCode).toBe(403);
 });
