@@ -20,7 +20,8 @@ class DeployableStage {
   check() {
     const stage = this.serverless.getProvider('aws').getStage();
     const secretsPath = this.serverless.service.provider.environment?.SECRETS_PATH;
-    if (secretsPath) return;
+    // The local stage may read SSM (SECRETS_PATH in the environment) and is still never deployed.
+    if (secretsPath && stage !== 'local') return;
     const message =
       stage === 'local'
         ? 'The local stage is for npm start and the tests only, never deployed: add --stage staging or --stage production.'

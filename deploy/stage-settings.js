@@ -73,6 +73,7 @@ const STAGE_SETTINGS = {
     ...pattern(/^[\w.:/-]+(,[\w.:/-]+)*$/, 'a comma list of scopes'),
   },
   oktaApiGroups: { env: 'OKTA_API_GROUPS', ...any },
+  oktaApiClientIds: { env: 'OKTA_API_CLIENT_IDS', ...any },
   readApiStaticTokens: {
     env: 'READ_API_STATIC_TOKENS',
     ...pattern(/^(true|false)$/, 'true, false'),

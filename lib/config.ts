@@ -103,6 +103,13 @@ export interface SignInConfig {
   apiScopes: string[];
   /** ...or with any of these in its `groups` claim (OKTA_API_GROUPS); empty: the scope only. */
   apiGroups: string[];
+  /** Access tokens of these OAuth clients (`cid`) only (OKTA_API_CLIENT_IDS); empty: any client. */
+  apiClientIds: string[];
+  /**
+   * A token naming a key id not in the cached keys refetches them at most this often
+   * (OKTA_JWKS_REFETCH_COOLDOWN_SECONDS, default 30): made-up kids cannot flood the issuer.
+   */
+  jwksRefetchCooldownMs: number;
   /** Static EVENTS_API_TOKEN bearer tokens (READ_API_STATIC_TOKENS, default true). */
   readApiStaticTokens: boolean;
 }
@@ -148,6 +155,8 @@ export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 export const DEFAULT_SECRETS_CACHE_SECONDS = 300;
 /** The `aud` of Okta's default custom authorization server. */
 export const DEFAULT_API_AUDIENCE = 'api://default';
+/** An unknown `kid` refetches the issuer's keys at most this often (Okta rotates ~4 times a year). */
+export const DEFAULT_JWKS_REFETCH_COOLDOWN_SECONDS = 30;
 /** The scope a custom authorization server grants for reading events (docs/sign-in-with-okta.md). */
 export const DEFAULT_API_SCOPE = 'events:read';
 
@@ -369,6 +378,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiAudience: env.OKTA_API_AUDIENCE?.trim() || DEFAULT_API_AUDIENCE,
       apiScopes: env.OKTA_API_SCOPES?.trim() ? list(env.OKTA_API_SCOPES) : [DEFAULT_API_SCOPE],
       apiGroups: list(env.OKTA_API_GROUPS),
+      apiClientIds: list(env.OKTA_API_CLIENT_IDS),
+      jwksRefetchCooldownMs:
+        1000 *
+        wholeNumber(
+          env,
+          'OKTA_JWKS_REFETCH_COOLDOWN_SECONDS',
+          DEFAULT_JWKS_REFETCH_COOLDOWN_SECONDS,
+          0,
+        ),
       readApiStaticTokens: onOff(env, 'READ_API_STATIC_TOKENS', true),
     },
   };

@@ -27,6 +27,30 @@ export class RateLimitedError extends RequestError {
   }
 }
 
+/**
+ * A bearer access token refused (RFC 6750 §3): 401 `invalid_token` or 403 `insufficient_scope`;
+ * `challenge` becomes the WWW-Authenticate header, which tells a client why without a body.
+ */
+export class BearerTokenError extends RequestError {
+  override name = 'BearerTokenError';
+  constructor(
+    statusCode: 401 | 403,
+    code: 'invalid_token' | 'insufficient_scope',
+    message: string,
+    readonly challenge: string,
+  ) {
+    super(statusCode, code, message);
+  }
+}
+
+/**
+ * The authorization server that issues access tokens could not be reached (discovery or keys):
+ * the token may be fine, so the caller should retry (503), never be told it is invalid.
+ */
+export class IssuerUnavailableError extends Error {
+  override name = 'IssuerUnavailableError';
+}
+
 /** Storage failed, throttled or ran out of time: the sender should retry (503). */
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';

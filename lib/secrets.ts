@@ -140,30 +140,29 @@ interface GetParametersOutput {
   Parameters?: { Name?: string; Value?: string }[];
 }
 
-/** One signed GetParameters call (JSON 1.1 protocol, as the SDK sends it). */
-async function getParametersOnce(
+/** One signed SSM call (JSON 1.1 protocol, as the SDK sends it); SSM's error answers thrown as SsmError. */
+async function ssmCall<Output>(
   config: Pick<Config, 'region' | 'ssmEndpoint'>,
   credentials: AwsCredentials,
-  names: string[],
+  action: 'GetParameters' | 'PutParameter',
+  input: Record<string, unknown>,
   signal: AbortSignal,
-): Promise<GetParametersOutput> {
+): Promise<Output> {
   const url = ssmUrl(config);
-  const input = { Names: names, WithDecryption: true };
-  if (awsCallRecordingOn())
-    recordAwsCall('ssm', 'GetParameters', resourcesOf('ssm', config.region, input));
+  if (awsCallRecordingOn()) recordAwsCall('ssm', action, resourcesOf('ssm', config.region, input));
   const body = JSON.stringify(input);
   const headers = signedJsonPostHeaders(
     url,
     {
       'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'AmazonSSM.GetParameters',
+      'x-amz-target': `AmazonSSM.${action}`,
       'content-length': String(Buffer.byteLength(body)),
     },
     body,
     { region: config.region, service: 'ssm', credentials },
   );
   const response = await post(url, headers, body, signal);
-  let parsed: { __type?: string; message?: string; Message?: string } & GetParametersOutput;
+  let parsed: { __type?: string; message?: string; Message?: string } & Output;
   try {
     parsed = JSON.parse(response.body || '{}');
   } catch {
@@ -177,29 +176,47 @@ async function getParametersOnce(
   return parsed;
 }
 
+/** One signed GetParameters call. */
+function getParametersOnce(
+  config: Pick<Config, 'region' | 'ssmEndpoint'>,
+  credentials: AwsCredentials,
+  names: string[],
+  signal: AbortSignal,
+): Promise<GetParametersOutput> {
+  return ssmCall(
+    config,
+    credentials,
+    'GetParameters',
+    { Names: names, WithDecryption: true },
+    signal,
+  );
+}
+
 /** Throttling, SSM's own failures and network errors are worth a second try; the rest are not. */
 function retryable(error: unknown): boolean {
   if (!(error instanceof SsmError)) return true;
   return error.status >= 500 || /Throttl|TooManyUpdates/.test(error.type);
 }
 
-/** GetParameters with at most two attempts, all within SSM_TIMEOUT_MS. */
-export async function getParameters(
-  config: Pick<Config, 'region' | 'ssmEndpoint'>,
-  names: string[],
-  timeoutMs = SSM_TIMEOUT_MS,
-): Promise<Map<string, string | undefined>> {
+function ssmCredentials(config: Pick<Config, 'ssmEndpoint'>): AwsCredentials {
   const credentials = config.ssmEndpoint ? LOCAL_CREDENTIALS : awsCredentialsFromEnv();
   if (!credentials) {
     throw new ConfigError(
       'SECRETS_PATH is set but the environment holds no AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) to read SSM with',
     );
   }
+  return credentials;
+}
+
+/** Runs `call` with at most two attempts, all within `timeoutMs`; failures as SecretsUnavailableError. */
+async function withRetry<T>(
+  timeoutMs: number,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const signal = AbortSignal.timeout(timeoutMs);
   for (let attempt = 1; ; attempt++) {
     try {
-      const { Parameters = [] } = await getParametersOnce(config, credentials, names, signal);
-      return new Map(Parameters.map((p) => [p.Name ?? '', p.Value]));
+      return await call(signal);
     } catch (error) {
       if (signal.aborted) {
         throw new SecretsUnavailableError(
@@ -215,6 +232,37 @@ export async function getParameters(
       }
     }
   }
+}
+
+/** GetParameters with at most two attempts, all within SSM_TIMEOUT_MS. */
+export async function getParameters(
+  config: Pick<Config, 'region' | 'ssmEndpoint'>,
+  names: string[],
+  timeoutMs = SSM_TIMEOUT_MS,
+): Promise<Map<string, string | undefined>> {
+  const credentials = ssmCredentials(config);
+  const { Parameters = [] } = await withRetry(timeoutMs, (signal) =>
+    getParametersOnce(config, credentials, names, signal),
+  );
+  return new Map(Parameters.map((p) => [p.Name ?? '', p.Value]));
+}
+
+/**
+ * Overwrites (or creates) a SecureString parameter, encrypted with SSM's default key: the
+ * operator's `hook rotate-secret --stage` writes the receiver's accepted secrets with it. Never
+ * called by a function (their roles may only read).
+ */
+export async function putSecureParameter(
+  config: Pick<Config, 'region' | 'ssmEndpoint'>,
+  name: string,
+  value: string,
+  timeoutMs = SSM_TIMEOUT_MS,
+): Promise<void> {
+  const credentials = ssmCredentials(config);
+  const input = { Name: name, Value: value, Type: 'SecureString', Overwrite: true };
+  await withRetry(timeoutMs, (signal) =>
+    ssmCall(config, credentials, 'PutParameter', input, signal),
+  );
 }
 
 /** Parameter values as read: list secrets split, single ones whole. */

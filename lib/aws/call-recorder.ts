@@ -89,8 +89,9 @@ export function resourcesOf(service: string, region: string, input: unknown): st
       arnOr(bus, (n) => `arn:aws:events:${region}:${LOCAL_ACCOUNT}:event-bus/${n}`),
     );
   }
-  if (service === 'ssm' && Array.isArray(i.Names)) {
-    return (i.Names as string[]).map(
+  if (service === 'ssm' && (Array.isArray(i.Names) || typeof i.Name === 'string')) {
+    const names = Array.isArray(i.Names) ? (i.Names as string[]) : [i.Name as string];
+    return names.map(
       (name) =>
         `arn:aws:ssm:${region}:${LOCAL_ACCOUNT}:parameter${name.startsWith('/') ? '' : '/'}${name}`,
     );

@@ -12,6 +12,7 @@ import { compactJson, reindentJson } from '../okta/json-text';
 import { escapeControls, sliceForLog } from '../logger';
 import { printableJson, quoted } from '../printable';
 import { ReadApiClient } from '../read-api/read-api-client';
+import { readApiCredentials } from '../read-api/read-api-credentials';
 import { storeReceivedDelivery, storesFor } from '../stream/store-deliveries';
 import { REACTION_NAME } from '../reactions/reaction';
 import { listReactions, redriveReactions } from './reactions-cli';
@@ -36,7 +37,9 @@ export const USAGE = `Usage:
   --json       one JSON object per line (events exactly as Okta sent them)
   --stage S    redrive only: the deployed stage's table (okta-events-S) with your AWS credentials
   --url URL    read a deployed stage through its read API (or EVENTS_API_URL)
-  --token T    the read API's bearer token (or EVENTS_API_TOKEN)
+  --token T    the read API's bearer token (or EVENTS_API_TOKEN): a static token or an Okta
+               access token; with neither, OKTA_ISSUER + OKTA_CLIENT_ID + OKTA_PRIVATE_KEY get
+               one by client credentials (docs/finding-events.md)
 
 delivery shows one request as received (kept headers, never the authentication header; the
 body exactly as sent), its status, attempts, the uuids it carried and how long storing took.
@@ -319,7 +322,8 @@ export async function runEventsCli(
   const url = values.url ?? env.EVENTS_API_URL;
   const local = url ? undefined : localEventsSource(env);
   const source: EventsSource =
-    local?.source ?? new ReadApiClient(url!, values.token ?? env.EVENTS_API_TOKEN);
+    local?.source ??
+    new ReadApiClient(url!, readApiCredentials(values.token ?? env.EVENTS_API_TOKEN, env));
   try {
     switch (command) {
       case 'get': {

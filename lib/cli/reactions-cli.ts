@@ -14,6 +14,7 @@ import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb
 import { MAX_LIMIT, type Page } from '../store/query-parameters';
 import { type OutcomeQuery, OutcomeQueries } from '../reactions/outcome-queries';
 import { OutcomeStore, type ReactionOutcome } from '../reactions/outcomes';
+import { readApiCredentials } from '../read-api/read-api-credentials';
 import { ReadApiClient } from '../read-api/read-api-client';
 
 export interface ReactionsSource {
@@ -67,7 +68,7 @@ export async function listReactions(
   let close = () => undefined as void;
   let where: string;
   if (remote.url) {
-    source = new ReadApiClient(remote.url, remote.token);
+    source = new ReadApiClient(remote.url, readApiCredentials(remote.token, env));
     where = remote.url;
   } else {
     const config = localConfig(env);

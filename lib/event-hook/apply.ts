@@ -1,7 +1,8 @@
 /**
  * `hook apply`: makes Okta's event hook what this stage wants, with the fewest writes. Finds the
  * hook (by id, else by name), creates it or sends one update when something differs, then makes
- * sure it is ACTIVE and VERIFIED. Nothing differing and already verified: no write at all.
+ * sure it is ACTIVE and VERIFIED, verifying after every create or update. Nothing differing and
+ * already verified: no write at all.
  */
 import {
   type EventHooksClient,
@@ -81,9 +82,13 @@ export async function applyHook(
     },
   };
   let hook = await findHook(client, desired.name, hookId);
+  // Okta resets verification only when the channel changes; a re-verify after every write proves
+  // the endpoint still answers with the secret just sent (the issue asks for it after any update).
+  let written = false;
   if (hook === undefined) {
     await assertRoomForActiveHook(client);
     hook = await client.create(hookBody(desired));
+    written = true;
     actions.push(
       `created ${hook.id} (${hook.name}): ${desired.uri}, ${desired.types.length} event types`,
     );
@@ -95,6 +100,7 @@ export async function applyHook(
     }
     if (changes.length > 0) {
       hook = await client.update(hook.id, hookBody(desired));
+      written = true;
       actions.push(`updated ${hook.id}: ${changes.join('; ')}`);
     }
   }
@@ -103,7 +109,7 @@ export async function applyHook(
     hook = await client.lifecycle(hook.id, 'activate');
     actions.push(`activated ${hook.id}`);
   }
-  if (hook.verificationStatus !== 'VERIFIED') {
+  if (written || hook.verificationStatus !== 'VERIFIED') {
     hook = await verifyHook(client, hook);
     actions.push(`verified ${hook.id}: Okta reached ${hook.channel.config.uri}`);
   }

@@ -10,30 +10,36 @@ import { HookVerificationError, applyHook, findHook } from './apply';
 import { HookSettingsError } from './hook-definition';
 import { authHeaderName, desiredHook, hookTarget, stageEventTypes } from './hook-settings';
 import { DEFAULT_GRACE_MS, rotateSecret } from './rotate';
+import { WEBHOOK_URL_OUTPUT, stageWebhookUrl } from './stage-endpoint';
 import { knownStages } from './stage-params';
 import { deliveryFailures, describeFailures, describeHook } from './status';
 
 export const HOOK_USAGE = `Usage: npm run okta -- hook <command> [--stage S] [--url U] [--org URL]
 
   apply          creates or updates the stage's event hook (name okta-event-hooks-<stage>, or
-                 OKTA_EVENT_HOOK_ID) with endpoint --url, the auth header OKTA_AUTH_HEADER, the
+                 OKTA_EVENT_HOOK_ID) with endpoint --url (a deployed stage: default its stack's
+                 WebhookUrl output, read with your AWS credentials), the auth header OKTA_AUTH_HEADER, the
                  secret (OKTA_AUTH_SECRET locally, the stage's SSM parameter otherwise) and the
                  stage's event types (OKTA_EVENT_TYPES / params.<stage>.oktaEventTypes); then makes
                  it ACTIVE and VERIFIED. Nothing to change: no write call.
   status         the hook as Okta sees it, beside what apply would set (with --url), and Okta's
                  event_hook.delivery failures of the last 24 h
-  rotate-secret  --url U: a new secret with no delivery refused (locally: .env, which npm start
-                 reloads); re-run it to finish an interrupted rotation
+  rotate-secret  a new secret with no delivery refused: locally in .env (which npm start
+                 reloads), for --stage S in its SSM parameter (with your AWS credentials from
+                 the environment); re-run it to finish an interrupted rotation
   deactivate     --yes: Okta stops delivering to the hook
   delete         --yes: deactivates, then deletes the hook
 
 Options:
   --stage S   a stage of serverless.yml (default local)
   --url U     the stage's endpoint, e.g. http://localhost:1337/okta-webhooks-endpoint, or the
-              WebhookUrl that serverless deploy printed
+              WebhookUrl output of serverless deploy (npx serverless info --stage S --verbose);
+              rotate-secret defaults to the hook's own
   --org URL   the Okta org (default OKTA_ORG_URL), e.g. https://acme.okta.com or the fake org
   --yes       confirms deactivate and delete
   --grace S   rotate-secret: seconds the old secret is still accepted after Okta switched (default 10)
+  --cache-wait S  rotate-secret: seconds the receivers take to re-read their secrets (a stage:
+              default 301: SECRETS_CACHE_SECONDS 300 + 1 s; locally 0, the endpoint is polled)
 
 Credentials: OKTA_API_TOKEN (SSWS), or OKTA_CLIENT_ID + OKTA_PRIVATE_KEY (a service app granted
 okta.eventHooks.manage, and okta.logs.read for status).`;
@@ -44,6 +50,7 @@ const OPTIONS = {
   org: { type: 'string' },
   yes: { type: 'boolean' },
   grace: { type: 'string' },
+  'cache-wait': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -60,6 +67,7 @@ interface HookArgs {
   org: string | undefined;
   yes: boolean;
   graceMs: number;
+  cacheWaitMs: number | undefined;
 }
 
 function parse(args: string[]): HookArgs & { help: boolean } {
@@ -89,12 +97,17 @@ function parse(args: string[]): HookArgs & { help: boolean } {
   if (!(grace >= 0 && grace <= 3600)) {
     throw new HookUsageError(`--grace must be seconds from 0 to 3600, got "${values.grace}"`);
   }
+  const cacheWait = values['cache-wait'];
+  if (cacheWait !== undefined && !/^\d+$/.test(cacheWait)) {
+    throw new HookUsageError(`--cache-wait must be whole seconds, got "${cacheWait}"`);
+  }
   return {
     stage,
     url: values.url,
     org: values.org,
     yes: values.yes ?? false,
     graceMs: grace * 1000,
+    cacheWaitMs: cacheWait === undefined ? undefined : Number(cacheWait) * 1000,
     help: values.help ?? false,
   };
 }
@@ -102,14 +115,18 @@ function parse(args: string[]): HookArgs & { help: boolean } {
 function requireUrl(args: HookArgs, command: string): string {
   if (args.url === undefined) {
     throw new HookUsageError(
-      `${command} needs --url: the endpoint Okta calls (locally http://localhost:1337/okta-webhooks-endpoint, deployed the stage's WebhookUrl)`,
+      `${command} needs --url: the endpoint Okta calls (locally http://localhost:1337/okta-webhooks-endpoint; a deployed stage's WebhookUrl output, which npx serverless info --stage ${args.stage} --verbose prints)`,
     );
   }
   return args.url;
 }
 
 async function apply(args: HookArgs, env: NodeJS.ProcessEnv, io: HookIo): Promise<number> {
-  const url = requireUrl(args, 'apply');
+  let url: string;
+  if (args.url === undefined && args.stage !== 'local') {
+    url = await stageWebhookUrl(args.stage, env);
+    io.out(`endpoint ${url} (the stack's ${WEBHOOK_URL_OUTPUT} output)`);
+  } else url = requireUrl(args, 'apply');
   const target = hookTarget(args, env);
   const desired = await desiredHook(target, url, env);
   try {
@@ -174,9 +191,12 @@ async function deactivateOrDelete(
 }
 
 async function rotate(args: HookArgs, env: NodeJS.ProcessEnv, io: HookIo): Promise<number> {
-  const url = requireUrl(args, 'rotate-secret');
   const target = hookTarget(args, env);
-  await rotateSecret(target, url, env, io.out, args.graceMs);
+  await rotateSecret(target, env, io.out, {
+    url: args.url,
+    graceMs: args.graceMs,
+    cacheWaitMs: args.cacheWaitMs,
+  });
   return 0;
 }
 

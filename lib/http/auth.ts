@@ -11,11 +11,12 @@
  * - Neither set: only the local stage under serverless offline runs, open (config.assertSecured).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Config } from '../config';
+import type { Config, SignInConfig } from '../config';
 import { RequestError } from '../errors';
+import { type AccessTokenVerifier, accessTokenVerifier, looksLikeJwt } from './access-token';
 import { isCrossOrigin, sessionCookie, verifyAnySession } from './session';
 
-export type Caller = 'okta' | 'hookdeck' | 'reader' | 'session' | 'unauthenticated';
+export type Caller = 'okta' | 'hookdeck' | 'reader' | 'session' | 'okta-token' | 'unauthenticated';
 
 /** Who is calling, with the person or app behind it where one is known (logged as `user=`). */
 export interface Identity {
@@ -98,34 +99,84 @@ export function authenticate(
   return caller;
 }
 
+/** What the read API's authentication reads of the sign-in settings (absent: static tokens only). */
+export type ReaderSignIn = Pick<
+  SignInConfig,
+  | 'issuer'
+  | 'apiAudience'
+  | 'apiScopes'
+  | 'apiGroups'
+  | 'apiClientIds'
+  | 'jwksRefetchCooldownMs'
+  | 'readApiStaticTokens'
+  | 'uiClientSecret'
+>;
+
+/**
+ * The bearer branch: a JWT with an issuer configured is an Okta access token
+ * (lib/http/access-token.ts); anything else is checked against EVENTS_API_TOKEN, unless static
+ * tokens are off on this stage (READ_API_STATIC_TOKENS=false).
+ */
+function authenticateBearer(
+  value: string,
+  config: Pick<Config, 'eventsApiTokens'> & { signIn?: ReaderSignIn },
+  verifier: AccessTokenVerifier | undefined,
+): Caller | Promise<Identity> {
+  const { signIn } = config;
+  if (signIn?.issuer !== undefined && looksLikeJwt(value)) {
+    return (verifier ?? accessTokenVerifier())
+      .verify(value, { ...signIn, issuer: signIn.issuer })
+      .then(({ sub, groups }) => ({ caller: 'okta-token', user: sub, groups }));
+  }
+  if (signIn?.readApiStaticTokens === false) {
+    throw unauthorized(
+      'Static bearer tokens (EVENTS_API_TOKEN) are off on this stage (READ_API_STATIC_TOKENS=false): use an Okta access token.',
+    );
+  }
+  if (!matchesAny(value, config.eventsApiTokens)) {
+    throw unauthorized(
+      config.eventsApiTokens.length === 0
+        ? 'The bearer token is not an Okta access token (a JWT), and this stage has no EVENTS_API_TOKEN.'
+        : 'The bearer token is not an accepted EVENTS_API_TOKEN.',
+    );
+  }
+  return 'reader';
+}
+
+/**
+ * Throws 403 `read_api_disabled` when the read API has no way to authenticate anyone (neither
+ * EVENTS_API_TOKEN nor OKTA_ISSUER) off the open local stage; false when it runs open there.
+ */
+export function assertReadApiEnabled(
+  config: Pick<Config, 'mayRunOpen' | 'eventsApiTokens'> & { signIn?: ReaderSignIn },
+): boolean {
+  if (config.eventsApiTokens.length > 0 || config.signIn?.issuer !== undefined) return true;
+  if (config.mayRunOpen) return false;
+  throw new RequestError(
+    403,
+    'read_api_disabled',
+    'The read API is off on this stage because neither EVENTS_API_TOKEN nor OKTA_ISSUER is configured.',
+  );
+}
+
 /**
  * The read API's caller: `Authorization: Bearer <EVENTS_API_TOKEN>`, a credential separate from
- * Okta's secret so that holding one does not grant the other, or the event browser's session
- * cookie, signed with such a token or, after signing in with Okta, with the web app's client
- * secret (lib/http/session.ts). A bearer header, when sent, decides. With no token and no Okta
- * sign-in configured the read API is open on the local stage under serverless offline and off
- * (403) everywhere else.
+ * Okta's secret so that holding one does not grant the other, an Okta access token (with
+ * OKTA_ISSUER set), or the event browser's session cookie, signed with such a token or, after
+ * signing in with Okta, with the web app's client secret (lib/http/session.ts). A bearer header,
+ * when sent, decides. With neither a token nor an issuer configured the read API is open on the
+ * local stage under serverless offline and off (403) everywhere else. An access token is
+ * verified asynchronously: its result is a Promise.
  */
 export function authenticateReader(
   headers: Record<string, string>,
-  config: Pick<Config, 'mayRunOpen' | 'eventsApiTokens'> & Partial<Pick<Config, 'signIn'>>,
+  config: Pick<Config, 'mayRunOpen' | 'eventsApiTokens'> & { signIn?: ReaderSignIn },
   nowMs = Date.now(),
-): Caller | Identity {
-  if (config.eventsApiTokens.length === 0 && !oktaSignInConfigured(config)) {
-    if (config.mayRunOpen) return 'unauthenticated';
-    throw new RequestError(
-      403,
-      'read_api_disabled',
-      'The read API is off on this stage because no EVENTS_API_TOKEN is configured.',
-    );
-  }
+  verifier?: AccessTokenVerifier,
+): Caller | Identity | Promise<Identity> {
+  if (!assertReadApiEnabled(config)) return 'unauthenticated';
   const match = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '');
-  if (match) {
-    if (!matchesAny(match[1]!.trim(), config.eventsApiTokens)) {
-      throw unauthorized('The bearer token is not an accepted EVENTS_API_TOKEN.');
-    }
-    return 'reader';
-  }
+  if (match) return authenticateBearer(match[1]!.trim(), config, verifier);
   const session = sessionCookie(headers.cookie);
   if (session !== undefined) {
     // A cookie is sent by the browser whoever's page asks: only the event browser's may use it.

@@ -59,16 +59,21 @@ export class FailureLimiter {
   }
 
   /**
-   * Runs `attempt` unless `source` is throttled; a 401 it throws (a wrong credential) is
-   * counted as a failure of `source`.
+   * Runs `attempt` unless `source` is throttled; a 401 it throws or rejects with (a wrong
+   * credential) is counted as a failure of `source`.
    */
   guard<T>(source: string | undefined, what: string, attempt: () => T): T {
     this.assertAllowed(source, what);
-    try {
-      return attempt();
-    } catch (error) {
+    const counted = (error: unknown): never => {
       if ((error as { statusCode?: number }).statusCode === 401) this.recordFailure(source);
       throw error;
+    };
+    try {
+      const result = attempt();
+      // An access token is checked asynchronously: count its refusal when it comes.
+      return (result instanceof Promise ? result.catch(counted) : result) as T;
+    } catch (error) {
+      return counted(error);
     }
   }
 }

@@ -9,7 +9,9 @@ import type {
 } from 'aws-lambda';
 import { gzipSync } from 'node:zlib';
 import {
+  BearerTokenError,
   ConfigError,
+  IssuerUnavailableError,
   RateLimitedError,
   RequestError,
   SecretsUnavailableError,
@@ -191,8 +193,9 @@ export function fitResponsePayload(
 }
 
 /**
- * Errors to responses. RequestErrors are the caller's to see; StorageUnavailableError and
- * SecretsUnavailableError ask for a retry (503); anything else is ours and gets a
+ * Errors to responses. RequestErrors are the caller's to see (a BearerTokenError adds its
+ * WWW-Authenticate challenge); StorageUnavailableError, SecretsUnavailableError and
+ * IssuerUnavailableError ask for a retry (503); anything else is ours and gets a
  * generic 500 (Okta retries 5xx once) with no message, stack or secret in the body.
  */
 export function errorResponse(error: unknown): HttpResponse {
@@ -203,7 +206,20 @@ export function errorResponse(error: unknown): HttpResponse {
     if (error instanceof RateLimitedError) {
       response.headers = { ...response.headers, 'retry-after': String(error.retryAfterSeconds) };
     }
+    if (error instanceof BearerTokenError) {
+      response.headers = { ...response.headers, 'www-authenticate': error.challenge };
+    }
     return response;
+  }
+  if (error instanceof IssuerUnavailableError) {
+    return {
+      ...jsonResponse(503, {
+        error: 'issuer_unavailable',
+        message:
+          "The access token could not be checked: the authorization server's keys could not be fetched just now; retry.",
+      }),
+      headers: { 'content-type': 'application/json', 'retry-after': '5' },
+    };
   }
   if (error instanceof StorageUnavailableError) {
     return jsonResponse(503, {

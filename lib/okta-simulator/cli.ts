@@ -24,11 +24,15 @@ import { replay } from './replay';
 import { type PlannedRequest, planSend, runSend } from './send';
 import { FAKE_ORG_DEFAULT_PORT } from './fake-org';
 import { serveFakeOrg } from './serve';
-import { hookDeliveryFailureEvent, recordInSystemLog } from './system-log-recorder';
+import {
+  type HookDeliveries,
+  hookDeliveryFailureEvent,
+  recordInSystemLog,
+} from './system-log-recorder';
 import { verificationRequest, verifyEndpoint } from './verify';
 import { checkReceiverSecret, receiverSummary, startWebhookReceiver } from './receive';
 import { HOOK_USAGE, runHookCli } from '../event-hook/hook-cli';
-import { emitEvents } from './emit';
+import { describeHookDeliveries, emitEvents } from './emit';
 
 export const USAGE = `Usage: npm run okta -- <command> [options]
 
@@ -42,10 +46,12 @@ Commands:
            N realistic events (default 1) of type T (a comma list, or "all"), K per delivery
            (default 1); a fraction R (0-1, default 0) of deliveries sent again as Okta redelivers
            them. Delivered like Okta: 3 s timeout, one retry after a timeout or 5xx, none after a
-           4xx. With --org, every event is also recorded in that fake org's System Log, and a
-           fraction D (0-1) of deliveries is dropped: Okta gave up on them, so they are in the
-           System Log (with an event_hook.delivery failure) but never delivered. Exit code 1 if
-           any event of a delivery that was not dropped was never accepted.
+           4xx. With --org, every event is also recorded in that fake org's System Log and
+           delivered to its ACTIVE, VERIFIED event hooks as emit does (except a hook whose
+           endpoint is U: send delivers there itself), and a fraction D (0-1) of deliveries is
+           dropped: Okta gave up on them, so they are in the System Log (with an
+           event_hook.delivery failure) but never delivered. Exit code 1 if any event of a
+           delivery that was not dropped was never accepted, or a hook delivery failed.
   preview  --url U --type T [--secret S] [--auth-header H]
            The Admin Console's Preview: sample data, actor and target null, outcome "Success".
   replay   --to U [--type T] [--user U] [--since S] [--until S] [--per-request K]
@@ -393,11 +399,15 @@ async function sendCommand(values: Values, io: CliOutput): Promise<number> {
 
   // Okta writes every event to its System Log, then delivers (or gives up on) each delivery.
   const dropped = new Set(dropChoice(plan, drop));
+  let viaHooks: HookDeliveries = [];
   if (org !== undefined) {
-    await recordInSystemLog(
+    // The org's own hooks deliver them too, except the one send plays (the hook calling --url).
+    viaHooks = await recordInSystemLog(
       org,
       plan.filter((r) => r.redeliveryOf === undefined).flatMap(eventTexts),
+      { perRequest, exceptUri: url },
     );
+    describeHookDeliveries(viaHooks, io);
   }
   const sent = plan.filter((r) => !dropped.has(r.eventId));
   if (dropped.size > 0) {
@@ -448,7 +458,7 @@ async function sendCommand(values: Values, io: CliOutput): Promise<number> {
     );
     return 1;
   }
-  return 0;
+  return viaHooks.some((h) => h.failed > 0) ? 1 : 0;
 }
 
 /** The event texts of a planned delivery, exactly as its body carries them. */

@@ -35,11 +35,19 @@ export async function emitEvents(
       'no ACTIVE, VERIFIED event hook subscribes to them: nothing delivered (npm run okta -- hook apply)',
     );
   }
-  for (const hook of result.hooks) {
+  describeHookDeliveries(result.hooks, io);
+  return result.hooks.some((h) => h.failed > 0) ? 1 : 0;
+}
+
+/** One line per hook the fake org delivered to (emit, send --org). */
+export function describeHookDeliveries(
+  hooks: EmitResult['hooks'],
+  io: { out(line: string): void },
+): void {
+  for (const hook of hooks) {
     io.out(
       `hook ${hook.hookId}: ${hook.deliveries} deliveries, accepted ${hook.accepted}, failed ${hook.failed}` +
         (hook.failed > 0 ? ' (each in the System Log as event_hook.delivery)' : ''),
     );
   }
-  return result.hooks.some((h) => h.failed > 0) ? 1 : 0;
 }

@@ -361,15 +361,18 @@ export class FakeEventHooks {
   /**
    * Okta's deliveries of `events` (already in the System Log): to every ACTIVE, VERIFIED hook
    * subscribed to their types, `perRequest` events an envelope, one delivery at a time per hook.
+   * A hook whose endpoint is `exceptUri` is left out (send --url has delivered there itself).
    */
   async deliver(
     events: readonly LogEvent[],
     orgUrl: string,
     perRequest = 1,
+    exceptUri?: string,
   ): Promise<HookDeliverySummary[]> {
     const summaries: HookDeliverySummary[] = [];
     for (const hook of this.hooks.values()) {
       if (hook.status !== 'ACTIVE' || !hook.everVerified) continue;
+      if (exceptUri !== undefined && hook.channel.config.uri === exceptUri) continue;
       const subscribed = events.filter((e) => hook.events.items.includes(String(e.eventType)));
       const summary = { hookId: hook.id, deliveries: 0, accepted: 0, failed: 0 };
       for (let i = 0; i < subscribed.length; i += perRequest) {

@@ -14,7 +14,8 @@
  * - `/oauth2/default`: the custom authorization server that signs people in
  *   (authorization-server.ts), and its key rotation at
  *   `/api/v1/authorizationServers/default/credentials/lifecycle/keyRotate`.
- * - `POST /_simulator/events`: the simulator records events in the System Log (send --org).
+ * - `POST /_simulator/events`: the simulator records events in the System Log (send --org);
+ *   with `?deliver=true` they are then delivered to the org's event hooks too, as emit does.
  * - `POST /_simulator/emit`: events happen in the org: recorded in the System Log, then
  *   delivered to its event hooks (emit).
  */
@@ -28,8 +29,9 @@ import {
 } from './authorization-server';
 import { FakeEventHooks } from './event-hooks-api';
 import { FakeSystemLog } from './system-log-api';
-import { EVENT_TYPES, type EventType, isEventType, oktaEvents } from './events';
+import { EVENT_TYPES, type EventType, type LogEvent, isEventType, oktaEvents } from './events';
 import { HttpRefusal, oauthError, oktaError } from './okta-errors';
+import type { EmitResult } from './system-log-recorder';
 
 export {
   DEFAULT_EVENT_BROWSER_APP,
@@ -37,6 +39,7 @@ export {
   type FakeOidcApp,
   type FakeUser,
 } from './authorization-server';
+export type { EmitResult } from './system-log-recorder';
 
 export const FAKE_ORG_DEFAULT_PORT = 7070;
 const MAX_ASSERTION_LIFETIME_S = 3600;
@@ -99,11 +102,6 @@ export interface EmitRequest {
   perRequest?: number;
   /** Steady rate, events a second; default as fast as the endpoints answer. */
   ratePerSecond?: number;
-}
-
-export interface EmitResult {
-  events: number;
-  hooks: Array<{ hookId: string; deliveries: number; accepted: number; failed: number }>;
 }
 
 interface AccessToken {
@@ -474,12 +472,18 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
     };
   }
 
-  function simulatorEvents(body: string) {
+  async function simulatorEvents(req: IncomingMessage, query: URLSearchParams, body: string) {
     const texts = arrayElementTexts(body, []);
     if (!texts)
       throw oktaError(400, 'E0000003', 'The request body was not a JSON array of events.');
     org.addEvents(texts);
-    return { status: 204, headers: {}, body: '' };
+    if (query.get('deliver') !== 'true') return { status: 204, headers: {}, body: '' };
+    const events = texts.map((t) => JSON.parse(t) as LogEvent);
+    const perRequest = Math.max(1, Number(query.get('perRequest')) || 1);
+    const except = query.get('except') ?? undefined;
+    const delivered = await hooks.deliver(events, baseUrl(req), perRequest, except);
+    const result: EmitResult = { events: events.length, hooks: delivered };
+    return { status: 200, headers: {}, body: JSON.stringify(result) };
   }
 
   async function route(req: IncomingMessage, body: string, record: RecordedRequest) {
@@ -504,7 +508,7 @@ export async function startFakeOktaOrg(options: FakeOrgOptions = {}): Promise<Fa
       return authorizationServer.keyRotateApi(rotate[1]!, body);
     }
     if (req.method === 'POST' && url.pathname === '/_simulator/events')
-      return simulatorEvents(body);
+      return simulatorEvents(req, url.searchParams, body);
     if (req.method === 'POST' && url.pathname === '/_simulator/emit')
       return simulatorEmit(req, body);
     throw oktaError(

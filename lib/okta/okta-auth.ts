@@ -77,13 +77,15 @@ export function clientAssertion(options: {
   keyId?: string;
   nowMs?: number;
   lifetimeSeconds?: number;
+  /** The token endpoint the assertion is for; default the org authorization server's. */
+  audience?: string;
 }): string {
   const iat = Math.floor((options.nowMs ?? Date.now()) / 1000);
   const header = { alg: 'RS256', typ: 'JWT', ...(options.keyId ? { kid: options.keyId } : {}) };
   const claims = {
     iss: options.clientId,
     sub: options.clientId,
-    aud: tokenEndpoint(options.orgUrl),
+    aud: options.audience ?? tokenEndpoint(options.orgUrl),
     iat,
     exp: iat + (options.lifetimeSeconds ?? ASSERTION_LIFETIME_SECONDS),
     jti: randomUUID(), // Okta refuses an assertion it has seen before
@@ -114,8 +116,17 @@ export class OktaAuth {
     readonly credentials: OktaCredentials,
     /** OAuth scopes to ask for; ignored for SSWS. */
     readonly scopes: readonly string[],
-    private readonly deps: { fetch?: typeof fetch; now?: () => number } = {},
+    private readonly deps: {
+      fetch?: typeof fetch;
+      now?: () => number;
+      /** A custom authorization server's token endpoint (from its discovery) instead of the org's. */
+      tokenUrl?: string;
+    } = {},
   ) {}
+
+  private get tokenUrl(): string {
+    return this.deps.tokenUrl ?? tokenEndpoint(this.orgUrl);
+  }
 
   get kind(): OktaCredentials['kind'] {
     return this.credentials.kind;
@@ -159,6 +170,7 @@ export class OktaAuth {
         privateKey: credentials.privateKey,
         keyId: credentials.keyId,
         nowMs: now(),
+        audience: this.tokenUrl,
       }),
     });
     const timeout = AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS);
@@ -166,7 +178,7 @@ export class OktaAuth {
     let response: Response;
     let text: string;
     try {
-      response = await (this.deps.fetch ?? fetch)(tokenEndpoint(this.orgUrl), {
+      response = await (this.deps.fetch ?? fetch)(this.tokenUrl, {
         method: 'POST',
         headers: {
           Accept: 'application/json',
@@ -179,7 +191,7 @@ export class OktaAuth {
       text = await response.text();
     } catch (error) {
       throw new OktaApiError(
-        `cannot reach ${tokenEndpoint(this.orgUrl)}: ${networkReason(error)}`,
+        `cannot reach ${this.tokenUrl}: ${networkReason(error)}`,
         undefined,
         true,
         { cause: error },

@@ -15,11 +15,14 @@ export class ReadApiError extends Error {
   override name = 'ReadApiError';
 }
 
+/** A bearer token, or where to get one for each request (read-api-credentials.ts). */
+export type ReadApiToken = string | { authorization(): Promise<string> } | undefined;
+
 export class ReadApiClient {
   /** `name`: where the user gave the URL, for the error when it is not one (or not https). */
   constructor(
     readonly baseUrl: string,
-    readonly token: string | undefined,
+    readonly token: ReadApiToken,
     name = '--url (or EVENTS_API_URL)',
   ) {
     let url: URL;
@@ -44,12 +47,14 @@ export class ReadApiClient {
     for (const [name, value] of Object.entries(params)) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
+    const authorization =
+      typeof this.token === 'string' ? `Bearer ${this.token}` : await this.token?.authorization();
     let response: Response;
     try {
       response = await fetch(url, {
         headers: {
           accept: 'application/json',
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(authorization ? { authorization } : {}),
         },
         signal: AbortSignal.timeout(30_000),
       });

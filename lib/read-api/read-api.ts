@@ -6,6 +6,7 @@
  * the response without re-serialising.
  */
 import { authenticateReader } from '../http/auth';
+import type { AccessTokenVerifier } from '../http/access-token';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { FailureLimiter } from '../http/failure-limiter';
@@ -55,7 +56,12 @@ function noSuchDelivery(id: string): RequestError {
 }
 
 export function createReadApiHandler(
-  deps: EndpointDeps & { queries?: EventQueries; failures?: FailureLimiter } = {},
+  deps: EndpointDeps & {
+    queries?: EventQueries;
+    failures?: FailureLimiter;
+    /** Okta access tokens' verifier; default: the container's (lib/http/access-token.ts). */
+    accessTokens?: AccessTokenVerifier;
+  } = {},
 ) {
   let queries = deps.queries; // one client per container, made on first use
   const failures = deps.failures ?? new FailureLimiter(); // per container: see its file
@@ -66,10 +72,14 @@ export function createReadApiHandler(
     (request, config) =>
       /^Bearer\s/i.test(request.headers.authorization ?? '')
         ? failures.guard(request.sourceIp, 'bearer tokens', () =>
-            authenticateReader(request.headers, config),
+            authenticateReader(request.headers, config, Date.now(), deps.accessTokens),
           )
         : authenticateReader(request.headers, config),
     async ({ request, config, caller, log }) => {
+      // Cursors are signed under the static tokens where there are any (even with
+      // READ_API_STATIC_TOKENS=false); with only an issuer, under the table-name key as on the
+      // local stage: every caller is authenticated first, and a token holder could derive
+      // either key, so the start key's check against the query is what protects (cursor.ts).
       const store = (queries ??= new EventQueries(
         createDynamoDbClient(config, { requestTimeoutMs: READ_REQUEST_TIMEOUT_MS }),
         config.tableName,

@@ -12,7 +12,7 @@
  *
  * The data itself comes from the read API, which accepts the session cookie (lib/http/auth.ts).
  */
-import { authenticateReader, matchesAny, oktaSignInConfigured } from '../http/auth';
+import { assertReadApiEnabled, matchesAny, oktaSignInConfigured } from '../http/auth';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { FailureLimiter } from '../http/failure-limiter';
 import {
@@ -88,10 +88,9 @@ async function sessionState(
   revocations: SessionRevocations,
 ): Promise<SessionState> {
   const signIns = offeredSignIns(config);
-  if (config.eventsApiTokens.length === 0 && !signIns.okta) {
-    authenticateReader(request.headers, config); // 403 on a deployed stage, as the read API
-    return { tokenRequired: false, signedIn: true, signIns };
-  }
+  // Open on the local stage with neither a token nor an issuer; 403 on a deployed one, as the
+  // read API.
+  if (!assertReadApiEnabled(config)) return { tokenRequired: false, signedIn: true, signIns };
   const session = await currentSession(request, config, nowMs, revocations);
   if (session === undefined) return { tokenRequired: true, signedIn: false, signIns };
   return {

@@ -120,15 +120,28 @@ it('apply with the right secret sends it again and verifies; a second apply writ
   expect(writes()).toBe(before);
 });
 
-it('a changed type list is one update; the hook stays verified (its channel did not change)', async () => {
-  const before = writes();
+it('a changed type list is one update and a re-verify', async () => {
+  const before = org.requests.length;
   const result = await okta(['hook', 'apply', '--url', endpoint()], {
     OKTA_EVENT_TYPES: `${TYPES},group.user_membership.add`,
   });
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(/^updated who\w+: types \+group\.user_membership\.add\n/);
-  expect(writes()).toBe(before + 1);
-  expect([...org.hooks.hooks.values()][0]!.verificationStatus).toBe('VERIFIED');
+  const id = [...org.hooks.hooks.keys()][0]!;
+  expect(result.stdout.trim().split('\n')).toEqual([
+    `updated ${id}: types +group.user_membership.add`,
+    `verified ${id}: Okta reached ${endpoint()}`,
+    `(2 write calls to ${org.url})`,
+  ]);
+  // Counted at the fake org: exactly one PUT and one verify, nothing else written.
+  const written = org.requests
+    .slice(before)
+    .filter((r) => r.method !== 'GET')
+    .map((r) => `${r.method} ${r.path}`);
+  expect(written).toEqual([
+    `PUT /api/v1/eventHooks/${id}`,
+    `POST /api/v1/eventHooks/${id}/lifecycle/verify`,
+  ]);
+  expect(org.hooks.hooks.get(id)!.verificationStatus).toBe('VERIFIED');
   // Back to the committed list for the tests below.
   expect((await okta(['hook', 'apply', '--url', endpoint()])).code).toBe(0);
 });
@@ -136,11 +149,11 @@ it('a changed type list is one update; the hook stays verified (its channel did 
 it('refuses, before calling Okta, a type Okta does not offer for hooks', async () => {
   const before = org.requests.length;
   const result = await okta(['hook', 'apply', '--url', endpoint()], {
-    OKTA_EVENT_TYPES: 'user.session.start,system.org.rate_limit.warning',
+    OKTA_EVENT_TYPES: 'user.session.start,policy.lifecycle.create',
   });
   expect(result.code).toBe(1);
   expect(result.stderr.trim()).toBe(
-    'okta hook apply: Okta does not offer system.org.rate_limit.warning for event hooks (lib/event-hook/hook-eligible-types.ts lists those it does)',
+    'okta hook apply: Okta does not offer policy.lifecycle.create for event hooks (lib/event-hook/hook-eligible-types.ts lists those it does)',
   );
   expect(org.requests.length).toBe(before);
 });

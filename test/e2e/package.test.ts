@@ -72,6 +72,7 @@ const SIGN_IN_VARIABLES: Record<string, string[]> = {
     'OKTA_API_AUDIENCE',
     'OKTA_API_SCOPES',
     'OKTA_API_GROUPS',
+    'OKTA_API_CLIENT_IDS',
     'READ_API_STATIC_TOKENS',
   ],
   UiLambdaFunction: ['OKTA_ISSUER', 'OKTA_UI_CLIENT_ID', 'OKTA_UI_GROUPS', 'UI_TOKEN_SIGN_IN'],
@@ -184,14 +185,22 @@ it.each([
   [
     [],
     'The local stage is for npm start and the tests only, never deployed: add --stage staging or --stage production.',
+    {},
+  ],
+  [
+    [],
+    'The local stage is for npm start and the tests only, never deployed: add --stage staging or --stage production.',
+    // The local stage reads SSM when SECRETS_PATH is set (the stage-rotation test): still never packaged.
+    { SECRETS_PATH: '/okta-event-hooks/staging' },
   ],
   [
     ['--stage', 'prod'],
     'Stage "prod" has no params.prod.secretsPath in serverless.yml: add one (see docs/deploying.md) or use --stage staging or --stage production.',
+    {},
   ],
 ])(
-  'refuses to package %j (no secrets path: the stack would run open or refuse everything) with one line',
-  async (args, line) => {
+  'refuses to package %j %j (the local stage, or no secrets path: the stack would run open or refuse everything) with one line',
+  async (args, line, env) => {
     const out = mkdtempSync(join(tmpdir(), 'okta-hooks-undeployable-'));
     try {
       const result = await run(
@@ -205,6 +214,7 @@ it.each([
         {
           ESBUILD_WORK_FOLDER: `.esbuild/package-undeployable-${process.pid}`,
           SLS_TELEMETRY_DISABLED: '1',
+          ...env,
         },
       );
       expect(result.code).toBe(1);

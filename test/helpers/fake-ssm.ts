@@ -1,6 +1,6 @@
 /**
  * A small SSM Parameter Store speaking the real JSON 1.1 protocol (POST /, X-Amz-Target:
- * AmazonSSM.GetParameter(s)), so the SDK client and the service's own signed call run unchanged
+ * AmazonSSM.GetParameter(s), PutParameter), so the SDK client and the service's own signed call run unchanged
  * against it. Like SSM it refuses a request whose SigV4 signature is wrong, checked with the
  * SDK's own signer (@smithy/signature-v4) and the fixed credentials local/local. Its `fail` and
  * `hang` switches inject the faults a real SSM cannot be made to produce on demand: an outage,
@@ -45,15 +45,18 @@ class Sha256 {
   }
 }
 
-/** True when `authorization` is the signature the SDK's signer computes for this request. */
-async function validSignature(
+/**
+ * True when `authorization` is the signature the SDK's signer computes for this request (a POST
+ * to "/" for `service`); the fake CloudFormation uses it too.
+ */
+export async function validSignature(
   req: import('node:http').IncomingMessage,
   body: string,
+  service = 'ssm',
 ): Promise<boolean> {
-  const match =
-    /^AWS4-HMAC-SHA256 Credential=local\/(\d{8})\/([^/]+)\/ssm\/aws4_request, SignedHeaders=([^,]+), Signature=[0-9a-f]{64}$/.exec(
-      String(req.headers.authorization ?? ''),
-    );
+  const match = new RegExp(
+    `^AWS4-HMAC-SHA256 Credential=local/(\\d{8})/([^/]+)/${service}/aws4_request, SignedHeaders=([^,]+), Signature=[0-9a-f]{64}$`,
+  ).exec(String(req.headers.authorization ?? ''));
   const date = String(req.headers['x-amz-date'] ?? '');
   if (!match || !/^\d{8}T\d{6}Z$/.test(date)) return false;
   const headers: Record<string, string> = {};
@@ -61,7 +64,7 @@ async function validSignature(
   const signer = new SignatureV4({
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     region: match[2]!,
-    service: 'ssm',
+    service,
     sha256: Sha256,
     applyChecksum: false, // x-amz-content-sha256 is S3's; signed here only when the client sent it
   });
@@ -100,7 +103,13 @@ export async function startFakeSsm(initial: Record<string, string> = {}): Promis
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', async () => {
       const target = String(req.headers['x-amz-target'] ?? '');
-      const input = JSON.parse(body || '{}') as { Name?: string; Names?: string[] };
+      const input = JSON.parse(body || '{}') as {
+        Name?: string;
+        Names?: string[];
+        Value?: string;
+        Type?: string;
+        Overwrite?: boolean;
+      };
       const names = input.Names ?? (input.Name ? [input.Name] : []);
       fake.requests.push({ target, names });
       if (fake.hang) return;
@@ -117,6 +126,15 @@ export async function startFakeSsm(initial: Record<string, string> = {}): Promis
         reply(res, 200, { Parameter: parameter(names[0]!) });
       } else if (target === 'AmazonSSM.GetParameter') {
         reply(res, 400, { __type: 'ParameterNotFound', message: 'not found' });
+      } else if (target === 'AmazonSSM.PutParameter') {
+        if (!input.Name || typeof input.Value !== 'string' || input.Type !== 'SecureString') {
+          reply(res, 400, { __type: 'ValidationException', message: 'Name, Value, Type' });
+        } else if (fake.parameters.has(input.Name) && input.Overwrite !== true) {
+          reply(res, 400, { __type: 'ParameterAlreadyExists', message: input.Name });
+        } else {
+          fake.parameters.set(input.Name, input.Value);
+          reply(res, 200, { Version: 2, Tier: 'Standard' });
+        }
       } else {
         reply(res, 400, { __type: 'UnknownOperationException', message: target });
       }

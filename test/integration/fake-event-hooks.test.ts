@@ -8,6 +8,7 @@ import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OktaAuth } from '../../lib/okta/okta-auth';
 import { type FakeOrg, startFakeOktaOrg } from '../../lib/okta-simulator/fake-org';
+import { runScript } from '../helpers/run';
 
 const TOKEN = '00fakeHooksToken';
 const SECRET = 'Basic aG9va3M6c2VjcmV0';
@@ -16,7 +17,7 @@ let endpoint: Server;
 let endpointUrl: string;
 /** What the endpoint answers; `seen` every request it got. */
 let answer: 'ok' | 'down' = 'ok';
-const seen: Array<{ method: string; headers: IncomingHttpHeaders; body: string }> = [];
+const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: string }> = [];
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
@@ -25,7 +26,7 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      seen.push({ method: req.method!, headers: req.headers, body });
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
       if (answer === 'down') return void res.writeHead(503).end();
       if (req.headers.authorization !== SECRET) return void res.writeHead(401).end();
       const challenge = req.headers['x-okta-verification-challenge'];
@@ -207,3 +208,56 @@ it('delivers emitted events to verified subscribed hooks with the current secret
     await api('DELETE', `/${hook}`);
   }
 });
+
+it("send --org: the events go to the System Log and through the org's hooks too, except the hook at --url", async () => {
+  const id = (await api('POST', '', definition({ items: ['user.session.start'] }))).json.id;
+  await api('POST', `/${id}/lifecycle/verify`);
+  seen.length = 0;
+  const logged = org.eventTexts().length;
+  const send = (url: string) =>
+    runScript('scripts/okta.ts', [
+      'send',
+      '--url',
+      url,
+      '--org',
+      org.url,
+      '--type',
+      'user.session.start',
+      '--count',
+      '2',
+      '--secret',
+      SECRET,
+    ]);
+
+  const elsewhere = await send(`${endpointUrl}/direct`);
+  expect(elsewhere.stderr).toBe('');
+  expect(elsewhere.code).toBe(0);
+  expect(elsewhere.stdout).toContain(`hook ${id}: 2 deliveries, accepted 2, failed 0\n`);
+  expect(org.eventTexts().length).toBe(logged + 2);
+  const posts = seen.filter((r) => r.method === 'POST');
+  expect(posts.map((r) => r.url).sort()).toEqual([
+    '/hook',
+    '/hook',
+    '/hook/direct',
+    '/hook/direct',
+  ]);
+  const viaHook = posts.filter((r) => r.url === '/hook').map((r) => JSON.parse(r.body));
+  expect(viaHook.map((e) => e.source)).toEqual([
+    `${org.url}/api/v1/eventHooks/${id}`,
+    `${org.url}/api/v1/eventHooks/${id}`,
+  ]);
+  // The same events as send delivered itself (the System Log's, by uuid).
+  const direct = posts.filter((r) => r.url === '/hook/direct').map((r) => JSON.parse(r.body));
+  const uuids = (envelopes: Array<{ data: { events: Array<{ uuid: string }> } }>) =>
+    envelopes.flatMap((e) => e.data.events.map((v) => v.uuid)).sort();
+  expect(uuids(viaHook)).toEqual(uuids(direct));
+
+  // send --url at the hook's own endpoint plays that hook: no second delivery through it.
+  seen.length = 0;
+  const same = await send(endpointUrl);
+  expect(same.code).toBe(0);
+  expect(same.stdout).not.toContain(`hook ${id}:`);
+  expect(seen.filter((r) => r.method === 'POST')).toHaveLength(2);
+  await api('POST', `/${id}/lifecycle/deactivate`);
+  await api('DELETE', `/${id}`);
+}, 60_000);

@@ -56,9 +56,12 @@ it('refuses what Okta would, by name: no types, more than 300, types not offered
   expect(() => checkLimits(many)).toThrow(
     '301 event types: Okta allows at most 300 per event hook',
   );
-  expect(() => checkLimits(['user.session.start', 'system.api_token.create'])).toThrow(
-    /^Okta does not offer system\.api_token\.create for event hooks/,
+  // In Okta's catalog, but not tagged event-hook-eligible.
+  expect(() => checkLimits(['user.session.start', 'policy.lifecycle.create'])).toThrow(
+    /^Okta does not offer policy\.lifecycle\.create for event hooks/,
   );
+  // Tagged event-hook-eligible in the catalog (2026.08.1).
+  expect(() => checkLimits(['system.api_token.create', 'access.request.cancel'])).not.toThrow();
   expect(() => checkLimits(desired.types)).not.toThrow();
 });
 

@@ -33,6 +33,7 @@ const PRODUCTION = {
   oktaApiAudience: 'api://default',
   oktaApiScopes: 'events:read',
   oktaApiGroups: '',
+  oktaApiClientIds: '',
   readApiStaticTokens: 'true',
 };
 
