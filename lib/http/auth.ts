@@ -14,7 +14,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config, SignInConfig } from '../config';
 import { RequestError } from '../errors';
 import { type AccessTokenVerifier, accessTokenVerifier, looksLikeJwt } from './access-token';
-import { isCrossOrigin, sessionCookie, verifySession } from './session';
+import { isCrossOrigin, sessionCookie, verifyAnySession } from './session';
 
 export type Caller = 'okta' | 'hookdeck' | 'reader' | 'session' | 'okta-token' | 'unauthenticated';
 
@@ -48,6 +48,11 @@ export function matchesAny(candidate: string, accepted: readonly string[]): bool
 
 export function hookdeckSignature(rawBody: Buffer, signingSecret: string): string {
   return createHmac('sha256', signingSecret).update(rawBody).digest('base64');
+}
+
+/** The event browser offers "Sign in with Okta": an issuer and the web app's client id are set. */
+export function oktaSignInConfigured(config: Partial<Pick<Config, 'signIn'>>): boolean {
+  return config.signIn?.issuer !== undefined && config.signIn.uiClientId !== undefined;
 }
 
 function unauthorized(message: string): RequestError {
@@ -104,6 +109,7 @@ export type ReaderSignIn = Pick<
   | 'apiClientIds'
   | 'jwksRefetchCooldownMs'
   | 'readApiStaticTokens'
+  | 'uiClientSecret'
 >;
 
 /**
@@ -156,17 +162,18 @@ export function assertReadApiEnabled(
 /**
  * The read API's caller: `Authorization: Bearer <EVENTS_API_TOKEN>`, a credential separate from
  * Okta's secret so that holding one does not grant the other, an Okta access token (with
- * OKTA_ISSUER set), or the event browser's session cookie, signed with such a token
- * (lib/http/session.ts). A bearer header, when sent, decides. With neither a token nor an
- * issuer configured the read API is open on the local stage under serverless offline and off
- * (403) everywhere else. An access token is verified asynchronously: its result is a Promise.
+ * OKTA_ISSUER set), or the event browser's session cookie, signed with such a token or, after
+ * signing in with Okta, with the web app's client secret (lib/http/session.ts). A bearer header,
+ * when sent, decides. With neither a token nor an issuer configured the read API is open on the
+ * local stage under serverless offline and off (403) everywhere else. An access token is
+ * verified asynchronously: its result is a Promise.
  */
 export function authenticateReader(
   headers: Record<string, string>,
   config: Pick<Config, 'mayRunOpen' | 'eventsApiTokens'> & { signIn?: ReaderSignIn },
   nowMs = Date.now(),
   verifier?: AccessTokenVerifier,
-): Caller | Promise<Identity> {
+): Caller | Identity | Promise<Identity> {
   if (!assertReadApiEnabled(config)) return 'unauthenticated';
   const match = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '');
   if (match) return authenticateBearer(match[1]!.trim(), config, verifier);
@@ -180,10 +187,17 @@ export function authenticateReader(
         "The session cookie is accepted only from the event browser's own page: use a bearer token.",
       );
     }
-    if (verifySession(session, config.eventsApiTokens, nowMs) === undefined) {
+    const verified = verifyAnySession(
+      session,
+      { tokens: config.eventsApiTokens, uiClientSecret: config.signIn?.uiClientSecret },
+      nowMs,
+    );
+    if (verified === undefined) {
       throw unauthorized('The session has ended or its token was withdrawn: sign in again.');
     }
-    return 'session';
+    return verified.user
+      ? { caller: 'session', user: verified.user.login, groups: verified.user.groups }
+      : 'session';
   }
   throw unauthorized('The request has no "Authorization: Bearer <token>" header.');
 }

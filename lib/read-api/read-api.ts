@@ -176,7 +176,7 @@ export function createReadApiHandler(
         'No such path: the read API serves /events, /events/{uuid}, /events/{uuid}/deliveries, /events/{uuid}/reactions, /deliveries, /deliveries/{id}, /deliveries/{id}/events, /reactions, /event-types and /event-counts.',
       );
     },
-    ['eventsApiToken'],
+    ['eventsApiToken', 'oktaUiClientSecret'],
   );
   return async (event: ApiGatewayEvent) => withPrivateHeaders(await endpoint(event));
 }

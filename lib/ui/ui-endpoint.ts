@@ -3,19 +3,23 @@
  *
  *   GET    /ui                 the page (public: it holds no data)
  *   GET    /ui/assets/<file>   its script, style and icon, built into this function's bundle
- *   GET    /ui/session         whether a token is needed and whether this browser is signed in
+ *   GET    /ui/session         which sign-ins are offered, and who this browser is signed in as
  *   POST   /ui/session         sign in: {"token": EVENTS_API_TOKEN} -> the session cookie
- *   DELETE /ui/session         sign out: clears the cookie
+ *   DELETE /ui/session         sign out: revokes and clears the cookie; after an Okta sign-in,
+ *                              answers the issuer's logout URL for the page to go to
+ *   GET    /ui/login           Sign in with Okta (lib/ui/okta-sign-in.ts)
+ *   GET    /ui/callback        ...where Okta sends the browser back
  *
  * The data itself comes from the read API, which accepts the session cookie (lib/http/auth.ts).
  */
-import { assertReadApiEnabled, matchesAny } from '../http/auth';
+import { assertReadApiEnabled, matchesAny, oktaSignInConfigured } from '../http/auth';
 import { type EndpointDeps, createEndpoint } from '../http/endpoint';
 import { FailureLimiter } from '../http/failure-limiter';
 import {
   type ApiGatewayEvent,
   type HttpRequest,
   type HttpResponse,
+  errorResponse,
   jsonResponse,
   withCookie,
 } from '../http/http';
@@ -24,26 +28,57 @@ import {
   isHttps,
   sessionClearCookie,
   sessionCookie,
-  sessionIdOf,
   sessionSetCookie,
-  verifySession,
+  verifyAnySession,
 } from '../http/session';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../store/dynamodb';
 import { SessionRevocations } from '../store/session-revocations';
 import type { Config } from '../config';
 import { RequestError } from '../errors';
+import type { RequestLog } from '../logger';
+import { SignInRefusal, finishSignIn, logoutUrl, startSignIn } from './okta-sign-in';
 import { SECURITY_HEADERS } from './security-headers';
+import { signInPage } from './sign-in-pages';
 import type { UiAssets } from './ui-assets';
 
 /** A sign-in body is one token: anything longer is not one. */
 const MAX_SIGN_IN_BYTES = 4096;
 
 export interface SessionState {
-  /** False when no EVENTS_API_TOKEN is set (the local stage only): the page needs no sign-in. */
+  /**
+   * False when neither EVENTS_API_TOKEN nor Okta sign-in is set (the local stage only): the page
+   * needs no sign-in. (The name is older than Okta sign-in: it means "sign-in required".)
+   */
   tokenRequired: boolean;
   signedIn: boolean;
   /** When the session cookie stops being accepted (ISO time). */
   expiresAt?: string;
+  /** The login of a user signed in with Okta. */
+  user?: string;
+  /** The sign-ins the page offers: "Sign in with Okta", and the token form. */
+  signIns: { okta: boolean; token: boolean };
+}
+
+function offeredSignIns(config: Config): SessionState['signIns'] {
+  return {
+    okta: oktaSignInConfigured(config),
+    token: config.signIn.uiTokenSignIn && config.eventsApiTokens.length > 0,
+  };
+}
+
+/** The request's session cookie when it verifies and was not signed out. */
+async function currentSession(
+  request: HttpRequest,
+  config: Config,
+  nowMs: number,
+  revocations: SessionRevocations,
+) {
+  const cookie = sessionCookie(request.headers.cookie);
+  if (cookie === undefined) return undefined;
+  const keys = { tokens: config.eventsApiTokens, uiClientSecret: config.signIn.uiClientSecret };
+  const session = verifyAnySession(cookie, keys, nowMs);
+  if (session === undefined || (await revocations.isRevoked(session.sessionId))) return undefined;
+  return session;
 }
 
 async function sessionState(
@@ -52,19 +87,19 @@ async function sessionState(
   nowMs: number,
   revocations: SessionRevocations,
 ): Promise<SessionState> {
-  if (config.eventsApiTokens.length === 0) {
-    assertReadApiEnabled(config); // 403 on a deployed stage, as the read API
-    return { tokenRequired: false, signedIn: true };
-  }
-  const cookie = sessionCookie(request.headers.cookie);
-  let expiresAt =
-    cookie === undefined ? undefined : verifySession(cookie, config.eventsApiTokens, nowMs);
-  if (expiresAt !== undefined && (await revocations.isRevoked(sessionIdOf(cookie!)!))) {
-    expiresAt = undefined;
-  }
-  return expiresAt === undefined
-    ? { tokenRequired: true, signedIn: false }
-    : { tokenRequired: true, signedIn: true, expiresAt: new Date(expiresAt * 1000).toISOString() };
+  const signIns = offeredSignIns(config);
+  // Open on the local stage with neither a token nor an issuer; 403 on a deployed one, as the
+  // read API.
+  if (!assertReadApiEnabled(config)) return { tokenRequired: false, signedIn: true, signIns };
+  const session = await currentSession(request, config, nowMs, revocations);
+  if (session === undefined) return { tokenRequired: true, signedIn: false, signIns };
+  return {
+    tokenRequired: true,
+    signedIn: true,
+    expiresAt: new Date(session.expiresAt * 1000).toISOString(),
+    ...(session.user ? { user: session.user.login } : {}),
+    signIns,
+  };
 }
 
 /**
@@ -114,6 +149,17 @@ async function signIn(
   revocations: SessionRevocations,
 ): Promise<HttpResponse> {
   assertSameOrigin(request);
+  // Off by setting, or because Okta sign-in is the only one (no token to check against).
+  if (
+    !config.signIn.uiTokenSignIn ||
+    (!offeredSignIns(config).token && oktaSignInConfigured(config))
+  ) {
+    throw new RequestError(
+      403,
+      'token_sign_in_off',
+      'Signing in with a token is turned off on this stage: sign in with Okta.',
+    );
+  }
   const token = tokenOf(request);
   if (config.eventsApiTokens.length === 0) {
     return jsonResponse(200, await sessionState(request, config, nowMs, revocations));
@@ -132,27 +178,70 @@ async function signIn(
     tokenRequired: true,
     signedIn: true,
     expiresAt: new Date(expiresAt * 1000).toISOString(),
+    signIns: offeredSignIns(config),
   });
   return withCookie(response, request, setCookie);
 }
 
-/** Clears the cookie, and revokes its session on the server: a copy of it is refused too. */
+/**
+ * Clears the cookie, and revokes its session on the server: a copy of it is refused too. A
+ * session signed in with Okta gets `{"logoutUrl": ...}` back, the issuer's logout, for the page
+ * to go to: a DELETE the page sends keeps the same-origin check that a plain GET link would lose.
+ */
 async function signOut(
   request: HttpRequest,
   config: Config,
   nowMs: number,
   revocations: SessionRevocations,
+  log: RequestLog,
 ): Promise<HttpResponse> {
   assertSameOrigin(request);
   const cookie = sessionCookie(request.headers.cookie);
-  const expiresAt =
-    cookie === undefined ? undefined : verifySession(cookie, config.eventsApiTokens, nowMs);
-  if (expiresAt !== undefined) await revocations.revoke(sessionIdOf(cookie!)!, expiresAt);
-  return withCookie(
-    { statusCode: 204, body: '' },
-    request,
-    sessionClearCookie(isHttps(request.headers, config.stage)),
-  );
+  const keys = { tokens: config.eventsApiTokens, uiClientSecret: config.signIn.uiClientSecret };
+  const session = cookie === undefined ? undefined : verifyAnySession(cookie, keys, nowMs);
+  let response: HttpResponse = { statusCode: 204, body: '' };
+  if (session !== undefined) {
+    const idToken = session.user ? await revocations.idTokenOf(session.sessionId) : undefined;
+    await revocations.revoke(session.sessionId, session.expiresAt);
+    if (session.user) log.user = session.user.login;
+    if (idToken !== undefined && oktaSignInConfigured(config)) {
+      try {
+        const url = await logoutUrl(request, config, idToken);
+        if (url) response = jsonResponse(200, { signedIn: false, logoutUrl: url });
+      } catch (error) {
+        // Signed out here all the same; only Okta's own session stays.
+        log.warning = `no logout at the issuer: ${(error as Error).message}`;
+      }
+    }
+  }
+  return withCookie(response, request, sessionClearCookie(isHttps(request.headers, config.stage)));
+}
+
+/**
+ * The sign-in routes answer a browser navigating, so a refusal is an HTML page (with its status
+ * from errorResponse, the one mapping) and the log line says why.
+ */
+async function asPage(
+  log: RequestLog,
+  assets: UiAssets,
+  route: () => Promise<HttpResponse>,
+): Promise<HttpResponse> {
+  try {
+    return await route();
+  } catch (error) {
+    const mapped = errorResponse(error);
+    const { error: code, message } = JSON.parse(mapped.body!) as { error: string; message: string };
+    log.level = mapped.statusCode >= 500 ? 'error' : 'warn';
+    log.error = code;
+    log.reason = error instanceof SignInRefusal ? error.reason : (error as Error).message;
+    const refusal = error instanceof SignInRefusal ? error : undefined;
+    return signInPage(mapped.statusCode, {
+      title: refusal?.title ?? 'Sign-in did not complete',
+      message,
+      tryAgain: refusal?.tryAgain ?? true,
+      assetsVersion: assets.version,
+    });
+  }
 }
 
 function methodNotAllowed(allowed: string): RequestError {
@@ -166,6 +255,11 @@ function servePage(request: HttpRequest, assets: UiAssets): HttpResponse {
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
     body: assets.html,
   };
+}
+
+/** 302 (a GET at `location`), never cached. */
+function redirect(location: string): HttpResponse {
+  return { statusCode: 302, headers: { location, 'cache-control': 'no-store' }, body: '' };
 }
 
 /** 308 to `path` with the same query: the method (GET) is kept, and browsers cache it. */
@@ -238,13 +332,37 @@ export function createUiHandler(
           return response;
         }
         if (request.method === 'DELETE') {
-          return signOut(request, config, now(), revocationsOf(config));
+          return signOut(request, config, now(), revocationsOf(config), log);
         }
         throw methodNotAllowed('GET, POST or DELETE');
       }
+      if (path === '/ui/login') {
+        if (request.method !== 'GET') throw methodNotAllowed('GET');
+        return asPage(log, deps.assets, async () => {
+          const { location, setCookie } = await startSignIn(request, config, now());
+          return withCookie(redirect(location), request, setCookie);
+        });
+      }
+      if (path === '/ui/callback') {
+        if (request.method !== 'GET') throw methodNotAllowed('GET');
+        return asPage(log, deps.assets, async () => {
+          const { user, setCookies } = await finishSignIn(
+            request,
+            config,
+            now(),
+            revocationsOf(config),
+          );
+          log.caller = 'session';
+          log.user = user.login;
+          // REST API (payload 1.0) responses carry one Set-Cookie: the session's. The flow cookie
+          // then lapses by itself, and its state is already used up.
+          const cookies = request.payloadVersion === '2.0' ? setCookies : setCookies.slice(0, 1);
+          return cookies.reduce((r, c) => withCookie(r, request, c), redirect('/ui'));
+        });
+      }
       throw new RequestError(404, 'not_found', 'No such page: the event browser is at /ui.');
     },
-    ['eventsApiToken'],
+    ['eventsApiToken', 'oktaUiClientSecret'],
   );
   return async (event) => {
     const response = await endpoint(event);

@@ -64,6 +64,19 @@ const SHELL_SETTINGS = {
 };
 
 const REACT_VARIABLES = ['EVENT_BUS_NAME', 'FORWARD_TYPES', 'FORWARD_URL', 'REACTIONS'];
+/** The read API's and the event browser's settings for Okta sign-in and access tokens. */
+const SIGN_IN_VARIABLES: Record<string, string[]> = {
+  ReadApiLambdaFunction: [
+    'OKTA_ISSUER',
+    'OKTA_UI_CLIENT_ID',
+    'OKTA_API_AUDIENCE',
+    'OKTA_API_SCOPES',
+    'OKTA_API_GROUPS',
+    'OKTA_API_CLIENT_IDS',
+    'READ_API_STATIC_TOKENS',
+  ],
+  UiLambdaFunction: ['OKTA_ISSUER', 'OKTA_UI_CLIENT_ID', 'OKTA_UI_GROUPS', 'UI_TOKEN_SIGN_IN'],
+};
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -350,6 +363,13 @@ it.each(STAGES)(
         );
         continue;
       }
+      const signIn = SIGN_IN_VARIABLES[id];
+      if (signIn) {
+        // Sign in with Okta's settings (the client secret is in SSM).
+        expect(variables).toMatchObject(shared);
+        expect(Object.keys(variables).sort()).toEqual([...Object.keys(shared), ...signIn].sort());
+        continue;
+      }
       expect(variables).toEqual(
         id === 'ReconcileLambdaFunction' ? { ...shared, ...reconciler } : shared,
       );
@@ -626,7 +646,7 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
     {
       Effect: 'Allow',
       Action: ['ssm:GetParameters'],
-      Resource: [ssmArn(stage, 'events-api-token')],
+      Resource: [ssmArn(stage, 'events-api-token'), ssmArn(stage, 'okta-ui-client-secret')],
     },
     {
       Effect: 'Allow',
@@ -634,13 +654,13 @@ it.each(STAGES)('%s: each function has its own role with only what it uses', (st
       Resource: [{ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, index('byTime'), index('byType')],
     },
   ]);
-  // The event browser's function serves files and signs sessions: the token, and the
-  // signed-out sessions (lib/store/session-revocations.ts), no events.
+  // The event browser's function serves files and signs sessions: the token or the Okta web
+  // app's client secret, and the session items (lib/store/session-revocations.ts), no events.
   expect(withoutLogs(roleOf('UiLambdaFunction'))).toEqual([
     {
       Effect: 'Allow',
       Action: ['ssm:GetParameters'],
-      Resource: [ssmArn(stage, 'events-api-token')],
+      Resource: [ssmArn(stage, 'events-api-token'), ssmArn(stage, 'okta-ui-client-secret')],
     },
     {
       Effect: 'Allow',
@@ -691,6 +711,8 @@ it.each(STAGES)('%s: routes, throttling and outputs', (stage) => {
     'GET /reactions',
     'GET /ui',
     'GET /ui/assets/{file}',
+    'GET /ui/callback',
+    'GET /ui/login',
     'GET /ui/session',
     'POST /okta-webhooks-endpoint',
     'POST /ui/session',

@@ -357,6 +357,7 @@ describe('the ui function', () => {
     expect(JSON.parse((await call('GET', '/ui/session')).body!)).toEqual({
       tokenRequired: true,
       signedIn: false,
+      signIns: { okta: false, token: true },
     });
     const json = { 'content-type': 'application/json', origin: 'https://events.example.com' };
     const wrong = await call('POST', '/ui/session', json, '{"token":"guess"}');
@@ -379,6 +380,7 @@ describe('the ui function', () => {
       tokenRequired: true,
       signedIn: true,
       expiresAt: '2026-11-01T20:00:00.000Z',
+      signIns: { okta: false, token: true },
     });
     // ...and hands the browser's cookies over in `cookies`, not in a Cookie header.
     const asHttpApi = v2Event({ method: 'GET', path: '/ui/session' });
@@ -444,7 +446,11 @@ describe('the ui function', () => {
     const state = await live(
       v2Event({ method: 'GET', path: '/ui/session', headers: { cookie: copied } }),
     );
-    expect(JSON.parse(state.body!)).toEqual({ tokenRequired: true, signedIn: false });
+    expect(JSON.parse(state.body!)).toEqual({
+      tokenRequired: true,
+      signedIn: false,
+      signIns: { okta: false, token: true },
+    });
     // Only that session: another sign-in with the same token still reads.
     expect((await read(other)).statusCode).toBe(200);
   });
@@ -473,7 +479,11 @@ describe('the ui function', () => {
     // Open locally only under serverless offline (IS_OFFLINE), as npm start runs it.
     const local = createUiHandler({ config: loadConfig({ IS_OFFLINE: 'true' }), assets });
     const state = await local(v2Event({ method: 'GET', path: '/ui/session' }));
-    expect(JSON.parse(state.body!)).toEqual({ tokenRequired: false, signedIn: true });
+    expect(JSON.parse(state.body!)).toEqual({
+      tokenRequired: false,
+      signedIn: true,
+      signIns: { okta: false, token: false },
+    });
     const off = createUiHandler({ config: loadConfig({ STAGE: 'production' }), assets });
     const refused = await off(v2Event({ method: 'GET', path: '/ui/session' }));
     expect(refused.statusCode).toBe(403);

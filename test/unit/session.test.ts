@@ -12,8 +12,12 @@ import {
   sessionSetCookie,
   sessionIdOf,
   signSession,
+  signUserSession,
+  userSessionSetCookie,
+  verifyAnySession,
   verifySession,
 } from '../../lib/http/session';
+import { loadConfig } from '../../lib/config';
 import { RequestError } from '../../lib/errors';
 
 const TOKEN = 'tok-3b9f0c';
@@ -148,5 +152,60 @@ describe('authenticateReader with a session cookie', () => {
       refusal(() => authenticateReader(session, { mayRunOpen: false, eventsApiTokens: [] }, NOW))
         .status,
     ).toBe(403);
+  });
+});
+
+describe('sessions signed in with Okta', () => {
+  const CLIENT_SECRET = 'ui-client-secret-9d2e';
+  const alice = { login: 'alice@example.com', groups: ['okta-events-readers'] };
+  const keys = { tokens: [TOKEN], uiClientSecret: CLIENT_SECRET };
+  const signIn = loadConfig({
+    OKTA_ISSUER: 'https://acme.okta.com/oauth2/default',
+    OKTA_UI_CLIENT_ID: '0oaeventbrowser',
+    OKTA_UI_CLIENT_SECRET: CLIENT_SECRET,
+  }).signIn;
+  const config = { mayRunOpen: false, eventsApiTokens: [], signIn };
+
+  it('carry the login and groups, signed with the client secret, until the expiry', () => {
+    const value = signUserSession(CLIENT_SECRET, alice, inAnHour);
+    expect(value).not.toContain(CLIENT_SECRET);
+    const session = verifyAnySession(value, keys, NOW);
+    expect(session).toEqual({ expiresAt: inAnHour, sessionId: sessionIdOf(value), user: alice });
+    expect(verifyAnySession(value, keys, inAnHour * 1000)).toBeUndefined();
+    // A token session is still verified by the same call.
+    expect(verifyAnySession(signSession(TOKEN, inAnHour), keys, NOW)?.user).toBeUndefined();
+  });
+
+  it('are refused with another client secret (rotated), a changed login, or no secret', () => {
+    const value = signUserSession(CLIENT_SECRET, alice, inAnHour);
+    expect(verifyAnySession(value, { ...keys, uiClientSecret: 'rotated' }, NOW)).toBeUndefined();
+    expect(verifyAnySession(value, { ...keys, uiClientSecret: undefined }, NOW)).toBeUndefined();
+    const [u, expiry, id, , mac] = value.split('.');
+    const mallory = Buffer.from(JSON.stringify({ u: 'mallory', g: alice.groups })).toString(
+      'base64url',
+    );
+    expect(verifyAnySession([u, expiry, id, mallory, mac].join('.'), keys, NOW)).toBeUndefined();
+    // Nor can a token session's signature stand in for one.
+    expect(verifyAnySession(`u.${signSession(TOKEN, inAnHour)}`, keys, NOW)).toBeUndefined();
+  });
+
+  it('make the read API caller a session with the user and groups', () => {
+    const value = signUserSession(CLIENT_SECRET, alice, inAnHour);
+    expect(authenticateReader({ cookie: `okta-events-session=${value}` }, config, NOW)).toEqual({
+      caller: 'session',
+      user: alice.login,
+      groups: alice.groups,
+    });
+    // With Okta sign-in configured and no token, the read API is not open, even locally.
+    expect(refusal(() => authenticateReader({}, { ...config, mayRunOpen: true }, NOW)).status).toBe(
+      401,
+    );
+  });
+
+  it('stay under 4 KB as a Set-Cookie, login and groups included', () => {
+    const many = { login: 'a'.repeat(100), groups: Array.from({ length: 60 }, (_, i) => `g${i}`) };
+    const { setCookie } = userSessionSetCookie(CLIENT_SECRET, many, true, NOW);
+    expect(setCookie).toMatch(/^__Host-okta-events-session=u\./);
+    expect(Buffer.byteLength(setCookie)).toBeLessThan(4096);
   });
 });

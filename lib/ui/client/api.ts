@@ -19,9 +19,14 @@ export class ApiError extends Error {
 export class SignedOutError extends ApiError {}
 
 export interface SessionState {
+  /** Whether a sign-in is needed at all (false: an open local stage). */
   tokenRequired: boolean;
   signedIn: boolean;
   expiresAt?: string;
+  /** The login of a user signed in with Okta. */
+  user?: string;
+  /** The sign-ins offered: "Sign in with Okta" and the token form. */
+  signIns?: { okta: boolean; token: boolean };
 }
 
 export interface EventPage {
@@ -165,8 +170,12 @@ export async function signIn(token: string): Promise<SessionState> {
   return expectKey<SessionState>(await response.text(), 'signedIn');
 }
 
-export async function signOut(): Promise<void> {
-  await request('ui/session', { method: 'DELETE' });
+/** Signs out here; after an Okta sign-in, answers the issuer's logout URL to go to next. */
+export async function signOut(): Promise<string | undefined> {
+  const response = await request('ui/session', { method: 'DELETE' });
+  if (response.status !== 200) return undefined;
+  const { logoutUrl } = (await response.json()) as { logoutUrl?: unknown };
+  return typeof logoutUrl === 'string' ? logoutUrl : undefined;
 }
 
 export async function listEvents(params: URLSearchParams, signal?: AbortSignal) {

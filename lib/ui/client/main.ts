@@ -15,6 +15,7 @@ import { chartSummary, renderChart } from './chart';
 import { createDeliveriesView } from './deliveries-view';
 import { renderCarriers } from './delivery-detail';
 import { renderDetail, renderReactions } from './detail';
+import { sessionNote, showSignInOptions } from './sign-in-options';
 import { byId, h, number, show } from './dom';
 import { type EventMeta, type EventRow, eventRow } from './event-fields';
 import { eventRowView, headerRow } from './events-table';
@@ -239,18 +240,17 @@ function showSignIn(message = ''): void {
   els.sessionNote.textContent = '';
   show(els.signIn, true);
   els.signInError.textContent = message;
-  els.token.focus();
+  if (showSignInOptions(signIns)) els.token.focus();
 }
+
+/** The last answer of GET /ui/session: which sign-ins to offer after a sign-out. */
+let signIns: api.SessionState | undefined;
 
 function startBrowser(session: api.SessionState): void {
   show(els.signIn, false);
   show(els.browser, true);
   show(els.signOut, session.tokenRequired);
-  els.sessionNote.textContent = session.tokenRequired
-    ? session.expiresAt
-      ? `Signed in until ${localTime(session.expiresAt, false)}`
-      : ''
-    : 'Open: no EVENTS_API_TOKEN on this local stage';
+  els.sessionNote.textContent = sessionNote(session);
   back = (history.state as { back?: string[] } | null)?.back ?? [];
   chartFilters = undefined;
   listKey = undefined;
@@ -274,10 +274,13 @@ async function onSignIn(event: SubmitEvent): Promise<void> {
 }
 
 async function onSignOut(): Promise<void> {
+  let logoutUrl: string | undefined;
   try {
-    await api.signOut();
+    logoutUrl = await api.signOut();
   } finally {
-    showSignIn('Signed out.');
+    // After an Okta sign-in, Okta's own session ends too, then Okta sends the browser back.
+    if (logoutUrl) location.assign(logoutUrl);
+    else showSignIn('Signed out.');
   }
 }
 
@@ -759,6 +762,7 @@ async function boot(): Promise<void> {
   wire();
   try {
     const session = await api.getSession();
+    signIns = session;
     if (session.signedIn) startBrowser(session);
     else showSignIn();
   } catch (error) {
