@@ -3,7 +3,7 @@
  * `serverless offline` on port 1337, with one readable line per request. Ctrl-C stops it all.
  */
 import { join } from 'node:path';
-import { hasAnySecret, loadConfig, shortReadTokenProblem } from '../lib/config';
+import { type Config, hasAnySecret, loadConfig, shortReadTokenProblem } from '../lib/config';
 import { READ_REQUEST_TIMEOUT_MS, createDynamoDbClient } from '../lib/store/dynamodb';
 import { ConfigError } from '../lib/errors';
 import {
@@ -167,8 +167,8 @@ Okta event hook endpoint: ${endpoint}
        stored from the table's stream a moment later: a STORE line per delivery)
 Put it on the internet for Okta:  hookdeck listen ${httpPort} okta --path ${new URL(endpoint).pathname}
 Look at stored events:            npm run events -- list
-Event browser:                    http://localhost:${httpPort}/ui${config.eventsApiTokens.length > 0 ? ' (sign in with EVENTS_API_TOKEN)' : ''}
-Read API:                         http://localhost:${httpPort}/events${config.eventsApiTokens.length > 0 ? ' (Authorization: Bearer $EVENTS_API_TOKEN)' : ' (open: no EVENTS_API_TOKEN set)'}
+Event browser:                    http://localhost:${httpPort}/ui${describeUiSignIn(config)}
+Read API:                         http://localhost:${httpPort}/events (${describeReadApiAuth(config)})
 Reactions:                        ${describeReactions(config)}
 Ctrl-C stops everything.
 `);
@@ -208,6 +208,26 @@ function describeStartError(error: unknown): unknown {
   return error instanceof LocalStackError || error instanceof ConfigError
     ? `npm start: ${error.message}`
     : error;
+}
+
+/** How the event browser is signed in to, as the start banner says it. */
+function describeUiSignIn(config: Config): string {
+  const ways: string[] = [];
+  if (config.signIn.issuer && config.signIn.uiClientId)
+    ways.push(`Okta at ${config.signIn.issuer}`);
+  if (config.eventsApiTokens.length > 0 && config.signIn.uiTokenSignIn)
+    ways.push('EVENTS_API_TOKEN');
+  return ways.length > 0 ? ` (sign in with ${ways.join(' or ')})` : '';
+}
+
+/** What the read API accepts: open only with neither a static token nor an issuer. */
+function describeReadApiAuth(config: Config): string {
+  const ways: string[] = [];
+  if (config.eventsApiTokens.length > 0 && config.signIn.readApiStaticTokens)
+    ways.push('Authorization: Bearer $EVENTS_API_TOKEN');
+  if (config.signIn.issuer) ways.push(`an access token from ${config.signIn.issuer}`);
+  if (config.signIn.issuer && config.signIn.uiClientId) ways.push("the event browser's session");
+  return ways.length > 0 ? ways.join(', or ') : 'open: no EVENTS_API_TOKEN or OKTA_ISSUER set';
 }
 
 main().catch((error: unknown) => {
