@@ -26,32 +26,16 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { EVENT_PREFIX, type Item } from '../store/event-items';
+import { OUTCOME_STATUSES, type OutcomeStatus, type ReactionOutcome } from './outcome-record';
+
+export { OUTCOME_STATUSES, type OutcomeStatus, type ReactionOutcome };
 
 export const REACTION_PREFIX = 'REACTION#';
 export const REDRIVE_PREFIX = 'REDRIVE#';
-export const OUTCOME_STATUSES = ['running', 'failed', 'succeeded'] as const;
-export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 /** Enough to say what went wrong; never a stack. */
 export const MAX_ERROR_LENGTH = 300;
 /** Redrive requests only need to live until the stream has handed them over. */
 const REDRIVE_REQUEST_TTL_SECONDS = 86400;
-
-/** An outcome as the read API and the CLI show it. */
-export interface ReactionOutcome {
-  reaction: string;
-  uuid: string;
-  eventType: string;
-  status: OutcomeStatus;
-  /** Tries so far, across invocations and redrives. */
-  attempts: number;
-  firstAttemptAt: string;
-  updatedAt: string;
-  succeededAt?: string;
-  /** The last failure, short (MAX_ERROR_LENGTH), URLs cut to their origin. */
-  lastError?: string;
-  /** `running` only: when the claim runs out (a run that died leaves it behind). */
-  leaseUntil?: string;
-}
 
 export const itemTypeOf = (status: OutcomeStatus) => `reaction:${status}`;
 

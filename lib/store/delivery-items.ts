@@ -21,6 +21,9 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DELIVERY_PREFIX, type Item } from './event-items';
+import type { DeliveryStatus } from './read-records';
+
+export type { DeliveryStatus };
 
 export const DELIVERY_SK = 'DELIVERY';
 export const PART_PREFIX = 'PART#';
@@ -35,8 +38,6 @@ const PART_BYTES = 380 * 1024;
 const MAX_ID_LENGTH = 200;
 /** eventTypes listed on the head; Okta allows 300 per hook. */
 const MAX_TYPES = 300;
-
-export type DeliveryStatus = 'received' | 'stored' | 'rejected';
 
 /**
  * Headers worth keeping with a delivery: what Okta and Hookdeck say about it. Never an

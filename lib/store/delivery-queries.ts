@@ -23,6 +23,7 @@ import {
 import { DELIVERY_SK, type DeliveryStatus, deliveryKey } from './delivery-items';
 import { DeliveryStore } from './delivery-store';
 import { type EventMeta, KeyedQueries, metaOf } from './keyed-query';
+import type { DeliveryRecord, EventDeliveries, EventDelivery } from './read-records';
 import {
   DEFAULT_LIMIT,
   MAX_PAGE_BYTES,
@@ -32,6 +33,8 @@ import {
   checkRange,
   payloadBytes,
 } from './query-parameters';
+
+export type { DeliveryRecord, EventDeliveries, EventDelivery };
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['received', 'stored', 'rejected'];
 
@@ -49,43 +52,6 @@ export function parseDeliveryStatus(value: string, name = 'status'): DeliverySta
     );
   }
   return value as DeliveryStatus;
-}
-
-/** A delivery as the read API and the CLI show it: the request as received, and its outcome. */
-export interface DeliveryRecord {
-  deliveryId: string;
-  /** Envelope eventId as sent (the deliveryId unless that was too long or already taken). */
-  eventId?: string;
-  /** `received`: durable, events not yet written; `stored`: events written; `rejected`: never. */
-  status: DeliveryStatus;
-  firstReceivedAt: string;
-  lastReceivedAt: string;
-  /** How many times it was received (Okta's and Hookdeck's retries of the same delivery). */
-  attempts: number;
-  eventCount: number;
-  eventTypes: string[];
-  storedCount?: number;
-  duplicateCount?: number;
-  storedAt?: string;
-  storeMs?: number;
-  rejectReason?: string;
-  source?: string;
-  eventTime?: string;
-  hookdeckEventId?: string;
-  caller?: string;
-  sourceIp?: string;
-  requestId?: string;
-  bodyBytes?: number;
-  /** Deliveries that came later with this eventId but another body (kept under their own ids). */
-  otherBodies?: string[];
-  /** For such a later delivery: the id of the delivery that holds its eventId. */
-  sameEventIdAs?: string;
-  /** Events whose uuid was already stored with different text (the first text was kept). */
-  conflictCount?: number;
-  /** Up to CONFLICT_UUIDS of those uuids. */
-  conflictUuids?: string[];
-  /** The request headers kept (never the auth header or a signature). */
-  headers: Record<string, string>;
 }
 
 /** The attributes of a delivery's head that make its record: all but the body. */
@@ -118,25 +84,6 @@ const DELIVERY_RECORD_ATTRIBUTES = [
   'conflictCount',
   'conflictUuids',
 ];
-
-/** One delivery that carried an event. */
-export interface EventDelivery {
-  deliveryId: string;
-  /** True for the delivery whose receipt stored the event; false for a later one carrying it again. */
-  first: boolean;
-  /** When that delivery was first received, as recorded beside the event. */
-  receivedAt?: string;
-  /** The delivery's record; null when it is no longer stored (expired, or deleted). */
-  record: DeliveryRecord | null;
-}
-
-export interface EventDeliveries {
-  uuid: string;
-  /** How the event was first stored (`hook`, `systemLog`) when the item records it. */
-  origin?: string;
-  /** The first delivery first, then later ones by receipt. */
-  deliveries: EventDelivery[];
-}
 
 /** A page of a delivery's events, in the order the delivery carried them. */
 export interface DeliveryEventsPage extends Page<string> {

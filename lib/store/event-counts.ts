@@ -6,34 +6,13 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EVENT_PREFIX, type Item, TYPE_INDEX, userPk } from './event-items';
 import type { KeyedQueries, PlannedQuery } from './keyed-query';
 import { type TimeRange, checkRange } from './query-parameters';
+import type { CountBucket, EventCounts } from './read-records';
+
+export type { CountBucket, EventCounts };
 
 export interface CountQuery extends TimeRange {
   type?: string;
   user?: string;
-}
-
-export interface CountBucket {
-  /** Inclusive. */
-  start: string;
-  /** Exclusive. */
-  end: string;
-  /** null when the time budget ran out before this bucket was counted. */
-  count: number | null;
-}
-
-export interface EventCounts {
-  /** The range counted: as asked, or the first and last event of the filter when left open. */
-  since: string | null;
-  until: string | null;
-  bucketSeconds: number;
-  /** Oldest first; the first and last may be shorter than bucketSeconds. */
-  buckets: CountBucket[];
-  /** Sum of the counted buckets. */
-  total: number;
-  /** False when some bucket could not be counted within the time budget. */
-  complete: boolean;
-  /** DynamoDB read capacity units the counting consumed. */
-  readUnits: number;
 }
 
 /** Most bars a chart gets: readable on a 390 px wide screen as on 1280 px. */

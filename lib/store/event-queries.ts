@@ -17,12 +17,9 @@ import { DeliveryQueries } from './delivery-queries';
 import { type CountQuery, EventCounter, type EventCounts } from './event-counts';
 import { type EventMeta, type EventQuery, metaOf } from './keyed-query';
 import { type Page, checkRange } from './query-parameters';
+import type { EventTypeRecord } from './read-records';
 
-export interface EventTypeRecord {
-  eventType: string;
-  /** When a delivery carrying this type was last received. */
-  lastSeenAt: string;
-}
+export type { EventTypeRecord };
 
 export class EventQueries extends DeliveryQueries {
   /** The same queries, with cursors signed under these tokens (they rotate; the client stays). */

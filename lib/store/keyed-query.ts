@@ -18,6 +18,9 @@ import {
   type TimeRange,
   payloadBytes,
 } from './query-parameters';
+import type { EventMeta } from './read-records';
+
+export type { EventMeta };
 
 const BATCH_GET_SIZE = 100;
 
@@ -26,15 +29,6 @@ export interface EventQuery extends TimeRange {
   user?: string;
   limit?: number;
   cursor?: string;
-}
-
-/** What the table knows about a listed event beyond its JSON: how it reached us. */
-export interface EventMeta {
-  uuid: string;
-  receivedAt?: string;
-  deliveryId?: string;
-  /** How the event was stored (`hook`, `systemLog`) when the item records it. */
-  origin?: string;
 }
 
 /** The sort-key condition for a time range over keys shaped `<ISO time>#...`. */

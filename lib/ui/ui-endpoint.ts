@@ -38,26 +38,12 @@ import { RequestError } from '../errors';
 import type { RequestLog } from '../logger';
 import { SignInRefusal, finishSignIn, logoutUrl, startSignIn } from './okta-sign-in';
 import { SECURITY_HEADERS } from './security-headers';
+import type { SessionState } from './session-state';
 import { signInPage } from './sign-in-pages';
 import type { UiAssets } from './ui-assets';
 
 /** A sign-in body is one token: anything longer is not one. */
 const MAX_SIGN_IN_BYTES = 4096;
-
-export interface SessionState {
-  /**
-   * False when neither EVENTS_API_TOKEN nor Okta sign-in is set (the local stage only): the page
-   * needs no sign-in. (The name is older than Okta sign-in: it means "sign-in required".)
-   */
-  tokenRequired: boolean;
-  signedIn: boolean;
-  /** When the session cookie stops being accepted (ISO time). */
-  expiresAt?: string;
-  /** The login of a user signed in with Okta. */
-  user?: string;
-  /** The sign-ins the page offers: "Sign in with Okta", and the token form. */
-  signIns: { okta: boolean; token: boolean };
-}
 
 function offeredSignIns(config: Config): SessionState['signIns'] {
   return {

@@ -4,7 +4,27 @@
  * page (…/ui), so a stage mapped under a base path works too.
  */
 import { arrayElementTexts } from '../../okta/json-text';
-import type { EventMeta } from './event-fields';
+import type { ReactionOutcome } from '../../reactions/outcome-record';
+import type {
+  DeliveryRecord,
+  EventCounts,
+  EventDeliveries,
+  EventDelivery,
+  EventMeta,
+  EventTypeRecord,
+} from '../../store/read-records';
+import type { SessionState } from '../session-state';
+
+// The answers' shapes are the server's own (type-only: nothing of the server is bundled).
+export type {
+  DeliveryRecord,
+  EventCounts,
+  EventDeliveries,
+  EventDelivery,
+  EventTypeRecord,
+  ReactionOutcome,
+  SessionState,
+};
 
 export class ApiError extends Error {
   constructor(
@@ -18,97 +38,15 @@ export class ApiError extends Error {
 /** 401: the session is missing, ended, or its token was withdrawn. */
 export class SignedOutError extends ApiError {}
 
-export interface SessionState {
-  /** Whether a sign-in is needed at all (false: an open local stage). */
-  tokenRequired: boolean;
-  signedIn: boolean;
-  expiresAt?: string;
-  /** The login of a user signed in with Okta. */
-  user?: string;
-  /** The sign-ins offered: "Sign in with Okta" and the token form. */
-  signIns?: { okta: boolean; token: boolean };
-}
-
 export interface EventPage {
   events: unknown[];
   meta: EventMeta[];
   nextCursor: string | null;
 }
 
-export interface EventTypeRecord {
-  eventType: string;
-  lastSeenAt: string;
-}
-
-export interface EventCounts {
-  since: string | null;
-  until: string | null;
-  bucketSeconds: number;
-  buckets: { start: string; end: string; count: number | null }[];
-  total: number;
-  complete: boolean;
-  readUnits: number;
-}
-
-/** A delivery's record as the read API gives it (lib/store/event-queries.ts DeliveryRecord). */
-export interface DeliveryRecord {
-  deliveryId: string;
-  eventId?: string;
-  status: 'received' | 'stored' | 'rejected';
-  firstReceivedAt: string;
-  lastReceivedAt: string;
-  attempts: number;
-  eventCount: number;
-  eventTypes: string[];
-  storedCount?: number;
-  duplicateCount?: number;
-  storedAt?: string;
-  storeMs?: number;
-  rejectReason?: string;
-  source?: string;
-  eventTime?: string;
-  hookdeckEventId?: string;
-  caller?: string;
-  sourceIp?: string;
-  requestId?: string;
-  bodyBytes?: number;
-  otherBodies?: string[];
-  sameEventIdAs?: string;
-  conflictCount?: number;
-  conflictUuids?: string[];
-  headers: Record<string, string>;
-}
-
 export interface DeliveryPage {
   deliveries: DeliveryRecord[];
   nextCursor: string | null;
-}
-
-export interface EventDelivery {
-  deliveryId: string;
-  first: boolean;
-  receivedAt?: string;
-  record: DeliveryRecord | null;
-}
-
-export interface EventDeliveries {
-  uuid: string;
-  origin?: string;
-  deliveries: EventDelivery[];
-}
-
-/** A reaction's outcome on one event (lib/reactions/outcomes.ts ReactionOutcome). */
-export interface ReactionOutcome {
-  reaction: string;
-  uuid: string;
-  eventType: string;
-  status: 'running' | 'failed' | 'succeeded';
-  attempts: number;
-  firstAttemptAt: string;
-  updatedAt: string;
-  succeededAt?: string;
-  lastError?: string;
-  leaseUntil?: string;
 }
 
 async function request(path: string, init: RequestInit = {}): Promise<Response> {

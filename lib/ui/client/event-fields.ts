@@ -3,13 +3,9 @@
  * (Preview deliveries send actor and target null), so everything is optional. Pure: no DOM.
  */
 
-export interface EventMeta {
-  uuid: string;
-  receivedAt?: string;
-  deliveryId?: string;
-  /** `hook` or `systemLog` once the store records it; absent means the hook delivered it. */
-  origin?: string;
-}
+import type { EventMeta } from '../../store/read-records';
+
+export type { EventMeta };
 
 export interface Party {
   id?: string;
