@@ -1,14 +1,7 @@
 /** Unit tests run in-process; integration and e2e tests start DynamoDB Local and serverless offline themselves. */
-const transform = {
-  '^.+\\.ts$': 'ts-jest',
-  // ESM-only dependencies, compiled to CommonJS for jest (test/helpers/esm-to-cjs-transform.js).
-  '/node_modules/(jose|openid-client|oauth4webapi|oauth2-mock-server|basic-auth)/.+\\.m?js$':
-    '<rootDir>/test/helpers/esm-to-cjs-transform.js',
-};
-// Jest skips node_modules unless told otherwise: transform only the ESM-only packages above.
-const transformIgnorePatterns = [
-  '/node_modules/(?!(jose|openid-client|oauth4webapi|oauth2-mock-server|basic-auth)/)',
-];
+// ts-jest, and esbuild for the ESM-only dependencies (jose, openid-client...).
+const { transform, transformIgnorePatterns } =
+  require('./test/helpers/esm-to-cjs-transform').jestTransforms;
 const common = {
   testEnvironment: 'node',
   transform,

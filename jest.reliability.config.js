@@ -4,9 +4,12 @@
  * RELIABILITY_PROFILE=ci (the default) is short, =full is the run in docs/reliability.md. One
  * file at a time: each starts its own stack, and the machine has two cores.
  */
+const { jestTransforms } = require('./test/helpers/esm-to-cjs-transform');
+
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': 'ts-jest' },
+  // ts-jest, and esbuild for the ESM-only dependencies (jose, openid-client...).
+  ...jestTransforms,
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
   // A hang detector, not a budget: on a loaded 2-core machine the load test alone can take 15 min.

@@ -7,7 +7,22 @@
  */
 const { transformSync } = require('esbuild');
 
+/** The ESM-only packages, as a regex alternation. */
+const ESM_PACKAGES = 'jose|openid-client|oauth4webapi|oauth2-mock-server|basic-auth';
+
+/** jest `transform` and `transformIgnorePatterns` for every jest config of the project. */
+const jestTransforms = {
+  transform: {
+    '^.+\\.ts$': 'ts-jest',
+    [`/node_modules/(${ESM_PACKAGES})/.+\\.m?js$`]:
+      '<rootDir>/test/helpers/esm-to-cjs-transform.js',
+  },
+  // Jest skips node_modules unless told otherwise: transform only the ESM-only packages above.
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES})/)`],
+};
+
 module.exports = {
+  jestTransforms,
   process(sourceText, sourcePath) {
     const { code, map } = transformSync(sourceText, {
       format: 'cjs',
