@@ -8,24 +8,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { assertChromium, launchChromium } from '../../../lib/local/chromium';
+import { launchChromium } from '../../../lib/local/chromium';
 import { type TestStack, startTestStack } from '../../helpers/offline';
+import { chromiumTests } from '../../helpers/chromium-tests';
 
 const TOKEN = 'cross-origin-token-5f1c-0123456789abcdef';
 
-let missingChromium: Error | undefined;
-try {
-  assertChromium();
-} catch (error) {
-  missingChromium = error as Error;
-  missingChromium.stack = missingChromium.message;
-}
-const browserIt = missingChromium ? it.skip : it;
-if (missingChromium) {
-  it('finds Chromium', () => {
-    throw missingChromium;
-  });
-}
+const { browserIt, missingChromium } = chromiumTests();
 
 let stack: TestStack;
 let browser: Browser;

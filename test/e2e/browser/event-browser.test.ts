@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { assertChromium, launchChromium } from '../../../lib/local/chromium';
+import { launchChromium } from '../../../lib/local/chromium';
 import { arrayElementTexts, reindentJson } from '../../../lib/okta/json-text';
 import {
   EVENT_TYPES,
@@ -18,6 +18,7 @@ import {
 } from '../../../lib/okta-simulator/events';
 import { OutcomeStore } from '../../../lib/reactions/outcomes';
 import { type TestStack, startTestStack } from '../../helpers/offline';
+import { chromiumTests } from '../../helpers/chromium-tests';
 
 const TOKEN = 'ui-token-e2e-5f1c';
 const SECRET = 'Basic dWk6ZTJlLXNlY3JldA==';
@@ -34,21 +35,7 @@ const pageProblems: string[] = [];
 /** Every delivery the test sent that was stored, by its id (the envelope's eventId). */
 const sent = new Map<string, { body: string; uuids: string[] }>();
 
-// Without Chromium: one failing test whose one line says how to install it, no stack trace,
-// and the browser tests skipped rather than each failing the same way.
-let missingChromium: Error | undefined;
-try {
-  assertChromium();
-} catch (error) {
-  missingChromium = error as Error;
-  missingChromium.stack = missingChromium.message;
-}
-const browserIt = missingChromium ? it.skip : it;
-if (missingChromium) {
-  it('finds Chromium', () => {
-    throw missingChromium;
-  });
-}
+const { browserIt, missingChromium } = chromiumTests();
 
 beforeAll(async () => {
   if (missingChromium) return;

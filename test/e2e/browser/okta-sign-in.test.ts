@@ -6,13 +6,14 @@
  * and a key rotation at the issuer between two sign-ins.
  */
 import type { Browser, Page } from 'playwright-core';
-import { assertChromium, launchChromium } from '../../../lib/local/chromium';
+import { launchChromium } from '../../../lib/local/chromium';
 import {
   DEFAULT_EVENT_BROWSER_APP,
   type FakeOrg,
   startFakeOktaOrg,
 } from '../../../lib/okta-simulator/fake-org';
 import { type TestStack, startTestStack } from '../../helpers/offline';
+import { chromiumTests } from '../../helpers/chromium-tests';
 
 const APP = DEFAULT_EVENT_BROWSER_APP;
 
@@ -21,19 +22,7 @@ let stack: TestStack;
 let base: string;
 let browser: Browser;
 
-let missingChromium: Error | undefined;
-try {
-  assertChromium();
-} catch (error) {
-  missingChromium = error as Error;
-  missingChromium.stack = missingChromium.message;
-}
-const browserIt = missingChromium ? it.skip : it;
-if (missingChromium) {
-  it('finds Chromium', () => {
-    throw missingChromium;
-  });
-}
+const { browserIt, missingChromium } = chromiumTests();
 
 beforeAll(async () => {
   if (missingChromium) return;
