@@ -204,13 +204,17 @@ function fractionOf(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** Plain http to this machine: the simulator's fake org, tests. */
+export function isLocalHttp(url: URL): boolean {
+  return url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname);
+}
+
 /**
  * Refuses a URL that credentials would travel to in clear text: https, or http:// to this
  * machine only. `name` and `raw` are for the one-line error.
  */
 export function assertCredentialSafe(url: URL, name: string, raw = url.href): void {
-  const local = LOCAL_HOSTS.has(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+  if (url.protocol !== 'https:' && !isLocalHttp(url)) {
     throw new ConfigError(
       `${name} must be an https:// URL (http:// only for localhost), got "${raw}"`,
     );

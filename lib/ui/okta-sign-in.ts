@@ -10,11 +10,12 @@
  * Refusals are thrown as SignInRefusal: ui-endpoint.ts shows them as an HTML page.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
-import type { Config, SignInConfig } from '../config';
+import { type Config, type SignInConfig, isLocalHttp } from '../config';
 import { ConfigError, RequestError } from '../errors';
 import type { HttpRequest } from '../http/http';
+import { issuerFetch } from '../okta/issuer-metadata';
 import { type SessionUser, cookieValue, isHttps, userSessionSetCookie } from '../http/session';
 import type { SessionRevocations } from '../store/session-revocations';
 
@@ -52,12 +53,6 @@ interface Flow {
   expiresAt: number;
 }
 
-function isLocalIssuer(issuer: URL): boolean {
-  return (
-    issuer.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname)
-  );
-}
-
 function clientSecretOf(signIn: SignInConfig): string {
   if (!signIn.issuer || !signIn.uiClientId) {
     throw new SignInRefusal(
@@ -89,7 +84,7 @@ function oidcConfiguration(signIn: SignInConfig): Promise<oidc.Configuration> {
     configuration = oidc
       .discovery(issuer, signIn.uiClientId!, undefined, oidc.ClientSecretBasic(secret), {
         // Plain http only for a local test issuer (the fake org); never for a real one.
-        execute: isLocalIssuer(issuer) ? [oidc.allowInsecureRequests] : [],
+        execute: isLocalHttp(issuer) ? [oidc.allowInsecureRequests] : [],
         timeout: ISSUER_TIMEOUT_SECONDS,
       })
       .catch((error: unknown) => {
@@ -122,6 +117,8 @@ async function verifyIdTokenSignature(configuration: oidc.Configuration, idToken
     keys = createRemoteJWKSet(new URL(jwksUri), {
       cooldownDuration: 0,
       timeoutDuration: ISSUER_TIMEOUT_SECONDS * 1000,
+      // Fetched as the read API fetches keys: at most 1 MB, one retry on a stale socket.
+      [customFetch]: issuerFetch(),
     });
     keySets.set(jwksUri, keys);
   }

@@ -7,7 +7,7 @@
 import * as api from './api';
 import { deliveryHeaderRow, deliveryRowView } from './deliveries-table';
 import { renderDeliveryBody, renderDeliveryDetail } from './delivery-detail';
-import { byId, h, number, show } from './dom';
+import { byId, h, pageInfo, show } from './dom';
 import { fromLocalInput, toLocalInput } from './time-format';
 import { DEFAULT_LIMIT, RANGES, type ViewState, apiParams, viewToSearch } from './view-state';
 
@@ -116,13 +116,10 @@ export function createDeliveriesView(deps: DeliveriesDeps) {
     els.newest.disabled = !view.cursor;
     els.back.disabled = !view.cursor;
     els.next.disabled = !nextCursor;
-    const page = view.cursor
-      ? back.length > 0
-        ? `Page ${back.length + 1}`
-        : 'An older page'
-      : 'Page 1';
-    const rows = shownCount === 1 ? '1 delivery' : `${number.format(shownCount)} deliveries`;
-    els.pageInfo.textContent = `${page} · ${rows}`;
+    els.pageInfo.textContent = pageInfo(view.cursor, back.length, shownCount, [
+      'delivery',
+      'deliveries',
+    ]);
   }
 
   function nextPage(): void {

@@ -45,3 +45,14 @@ export function show(element: HTMLElement, visible: boolean): void {
 }
 
 export const number = new Intl.NumberFormat();
+
+/** The pager's line of a list: which page (`back`: the pages before it), and its row count. */
+export function pageInfo(
+  cursor: string | undefined,
+  back: number,
+  rows: number,
+  [one, many]: [string, string],
+): string {
+  const page = cursor ? (back > 0 ? `Page ${back + 1}` : 'An older page') : 'Page 1';
+  return `${page} · ${rows === 1 ? `1 ${one}` : `${number.format(rows)} ${many}`}`;
+}

@@ -3,7 +3,7 @@
  * paging, click-to-filter and opening an event. Live mode (live-mode.ts) adds rows on top.
  */
 import * as api from './api';
-import { byId, number } from './dom';
+import { byId, number, pageInfo } from './dom';
 import { type EventMeta, type EventRow, eventRow } from './event-fields';
 import { applyFilters } from './event-filters';
 import { eventRowView, headerRow } from './events-table';
@@ -150,13 +150,7 @@ function updatePager(): void {
   els.newest.disabled = !view.cursor;
   els.back.disabled = !view.cursor;
   els.next.disabled = !nextCursor;
-  const page = view.cursor
-    ? back.length > 0
-      ? `Page ${back.length + 1}`
-      : 'An older page'
-    : 'Page 1';
-  const rows = shown.length === 1 ? '1 event' : `${number.format(shown.length)} events`;
-  els.pageInfo.textContent = `${page} · ${rows}`;
+  els.pageInfo.textContent = pageInfo(view.cursor, back.length, shown.length, ['event', 'events']);
 }
 
 function nextPage(): void {
